@@ -1,0 +1,15 @@
+/**
+ * Jest runs the TypeScript sources as native ES modules (middy 6 and oidc-provider are ESM-only).
+ * ts-jest only transpiles (isolatedModules); `npm run typecheck` is the type gate.
+ * @type {import('jest').Config}
+ */
+export default {
+  testEnvironment: "node",
+  extensionsToTreatAsEsm: [".ts"],
+  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { useESM: true, diagnostics: false }],
+  },
+  testMatch: ["<rootDir>/test/**/*.test.ts"],
+  testTimeout: 30000,
+};

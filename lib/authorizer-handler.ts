@@ -1,0 +1,80 @@
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayRequestAuthorizerEvent,
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+  APIGatewayTokenAuthorizerEvent,
+} from "aws-lambda";
+import { authorizationHeader, bearerToken } from "./bearer-token.js";
+import { toAuthorizerContext, type AuthorizerContext } from "./context.js";
+import { AuthorizerError, KeysUnavailableError, UnsupportedEventError } from "./errors.js";
+import { jsonLogger, type Logger } from "./log.js";
+import { allowPolicy, allowSimple, stageArn } from "./policy.js";
+import type { AccessTokenVerifier } from "./verifier.js";
+import { translateError } from "./verifier.js";
+
+export type AuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent | APIGatewayRequestAuthorizerEventV2;
+export type AuthorizerResult = APIGatewayAuthorizerResult | APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>;
+
+/** Which of the three API Gateway authorizer events this is, told apart by shape. */
+export type EventKind = "rest-token" | "rest-request" | "http-v2";
+
+/** The exact error message API Gateway turns into a 401 (any other thrown error is a 500). */
+export const UNAUTHORIZED = "Unauthorized";
+
+export interface AuthorizerHandlerDependencies {
+  readonly verifier: AccessTokenVerifier;
+  readonly log?: Logger;
+}
+
+/**
+ * The authorizer: event -> Authorization value -> token -> verified claims -> Allow.
+ * Every rejection throws exactly `Error("Unauthorized")` (API Gateway's 401) after one log line
+ * with the reason code; unavailable keys throw a different error, which API Gateway answers with
+ * a 500, so an outage of Keycloak is never mistaken for a bad token, nor turned into an Allow.
+ */
+export function createAuthorizerHandler({ verifier, log = jsonLogger }: AuthorizerHandlerDependencies) {
+  return async function authorizerHandler(event: AuthorizerEvent): Promise<AuthorizerResult> {
+    const kind = eventKind(event);
+    try {
+      if (kind === undefined) throw new UnsupportedEventError("not an API Gateway authorizer event");
+      const { claims } = await verifier.verify(bearerToken(authorizationValue(event, kind)));
+      const context = toAuthorizerContext(claims);
+      if (kind === "http-v2") return allowSimple(context);
+      const resource = stageArn((event as APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent).methodArn);
+      if (resource === undefined) throw new UnsupportedEventError("methodArn is not an execute-api ARN");
+      const principalId = typeof claims.sub === "string" ? claims.sub : String(claims.azp ?? "unknown");
+      return allowPolicy(principalId, resource, context);
+    } catch (error) {
+      const failure = error instanceof AuthorizerError ? error : translateError(error);
+      if (failure instanceof KeysUnavailableError) {
+        log("ERROR", "authorizer failure", { reason: failure.code, stage: failure.stage, event: kind, detail: failure.message });
+        throw new Error("Authorizer failure: keys unavailable");
+      }
+      log("WARN", "request refused", { reason: failure.code, stage: failure.stage, event: kind });
+      throw new Error(UNAUTHORIZED);
+    }
+  };
+}
+
+export function eventKind(event: unknown): EventKind | undefined {
+  if (typeof event !== "object" || event === null) return undefined;
+  const candidate = event as Record<string, unknown>;
+  if (candidate.version === "2.0" && candidate.type === "REQUEST") return "http-v2";
+  if (typeof candidate.methodArn !== "string") return undefined;
+  if (candidate.type === "TOKEN") return "rest-token";
+  if (candidate.type === "REQUEST") return "rest-request";
+  return undefined;
+}
+
+function authorizationValue(event: AuthorizerEvent, kind: EventKind): string | undefined {
+  if (kind === "rest-token") {
+    const value = (event as APIGatewayTokenAuthorizerEvent).authorizationToken;
+    return typeof value === "string" ? value : undefined;
+  }
+  if (kind === "rest-request") {
+    const rest = event as APIGatewayRequestAuthorizerEvent;
+    return authorizationHeader(rest.headers, rest.multiValueHeaders);
+  }
+  return authorizationHeader((event as APIGatewayRequestAuthorizerEventV2).headers);
+}

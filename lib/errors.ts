@@ -1,0 +1,190 @@
+/**
+ * Every error this project raises, grouped by the stage that raises it. Each class has a stable
+ * `code` (logged, asserted on in tests, never shown to clients) and an explicit `name`, because
+ * bundlers rename classes and `instanceof` across bundles is brittle.
+ *
+ * `TokenRejectedError` subclasses mean "the caller's credentials are bad" (API Gateway 401).
+ * `KeysUnavailableError` means "we could not check them" (a server-side failure, API Gateway 500):
+ * the two must stay apart in logs and metrics, and neither may ever become an Allow.
+ */
+
+/** Stable reason codes; the closed set a log line or a metric dimension can carry. */
+export type RejectionCode =
+  | "unsupported_event"
+  | "missing_token"
+  | "malformed_authorization_header"
+  | "token_too_large"
+  | "malformed_token"
+  | "algorithm_not_allowed"
+  | "missing_kid"
+  | "unsupported_crit"
+  | "embedded_key_header"
+  | "unknown_kid"
+  | "key_not_usable"
+  | "invalid_signature"
+  | "invalid_issuer"
+  | "invalid_audience"
+  | "missing_exp"
+  | "token_expired"
+  | "missing_iat"
+  | "iat_in_future"
+  | "token_not_yet_valid"
+  | "invalid_token_type"
+  | "client_not_allowed";
+
+export type ErrorCode = RejectionCode | "keys_unavailable" | "invalid_config" | "missing_authorizer_context";
+
+export type ErrorStage = "event" | "header" | "parse" | "keys" | "signature" | "claims" | "config" | "context";
+
+export abstract class AuthorizerError extends Error {
+  abstract readonly code: ErrorCode;
+  abstract readonly stage: ErrorStage;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The token (or its absence) is the caller's fault: the answer is 401. */
+export abstract class TokenRejectedError extends AuthorizerError {
+  abstract override readonly code: RejectionCode;
+}
+
+// --- event: what API Gateway sent ----------------------------------------------------------
+/** Not a TOKEN, REQUEST or payload 2.0 authorizer event (or its method ARN is unreadable). */
+export class UnsupportedEventError extends TokenRejectedError {
+  override readonly name = "UnsupportedEventError";
+  readonly code = "unsupported_event";
+  readonly stage = "event";
+}
+
+// --- header: the Authorization value --------------------------------------------------------
+export class MissingTokenError extends TokenRejectedError {
+  override readonly name = "MissingTokenError";
+  readonly code = "missing_token";
+  readonly stage = "header";
+}
+export class MalformedAuthorizationHeaderError extends TokenRejectedError {
+  override readonly name = "MalformedAuthorizationHeaderError";
+  readonly code = "malformed_authorization_header";
+  readonly stage = "header";
+}
+
+// --- parse: the JWT's structure and its JOSE header -----------------------------------------
+export class TokenTooLargeError extends TokenRejectedError {
+  override readonly name = "TokenTooLargeError";
+  readonly code = "token_too_large";
+  readonly stage = "parse";
+}
+export class MalformedTokenError extends TokenRejectedError {
+  override readonly name = "MalformedTokenError";
+  readonly code = "malformed_token";
+  readonly stage = "parse";
+}
+export class AlgorithmNotAllowedError extends TokenRejectedError {
+  override readonly name = "AlgorithmNotAllowedError";
+  readonly code = "algorithm_not_allowed";
+  readonly stage = "parse";
+}
+export class MissingKidError extends TokenRejectedError {
+  override readonly name = "MissingKidError";
+  readonly code = "missing_kid";
+  readonly stage = "parse";
+}
+export class UnsupportedCritError extends TokenRejectedError {
+  override readonly name = "UnsupportedCritError";
+  readonly code = "unsupported_crit";
+  readonly stage = "parse";
+}
+export class EmbeddedKeyHeaderError extends TokenRejectedError {
+  override readonly name = "EmbeddedKeyHeaderError";
+  readonly code = "embedded_key_header";
+  readonly stage = "parse";
+}
+
+// --- keys: finding the verification key ------------------------------------------------------
+export class UnknownKidError extends TokenRejectedError {
+  override readonly name = "UnknownKidError";
+  readonly code = "unknown_kid";
+  readonly stage = "keys";
+}
+export class KeyNotUsableError extends TokenRejectedError {
+  override readonly name = "KeyNotUsableError";
+  readonly code = "key_not_usable";
+  readonly stage = "keys";
+}
+/** Discovery or the JWKS could not be fetched or parsed and no usable cached key exists. */
+export class KeysUnavailableError extends AuthorizerError {
+  override readonly name = "KeysUnavailableError";
+  readonly code = "keys_unavailable";
+  readonly stage = "keys";
+}
+
+// --- signature --------------------------------------------------------------------------------
+export class InvalidSignatureError extends TokenRejectedError {
+  override readonly name = "InvalidSignatureError";
+  readonly code = "invalid_signature";
+  readonly stage = "signature";
+}
+
+// --- claims: the Keycloak access-token profile ---------------------------------------------------
+export class InvalidIssuerError extends TokenRejectedError {
+  override readonly name = "InvalidIssuerError";
+  readonly code = "invalid_issuer";
+  readonly stage = "claims";
+}
+export class InvalidAudienceError extends TokenRejectedError {
+  override readonly name = "InvalidAudienceError";
+  readonly code = "invalid_audience";
+  readonly stage = "claims";
+}
+export class MissingExpError extends TokenRejectedError {
+  override readonly name = "MissingExpError";
+  readonly code = "missing_exp";
+  readonly stage = "claims";
+}
+export class TokenExpiredError extends TokenRejectedError {
+  override readonly name = "TokenExpiredError";
+  readonly code = "token_expired";
+  readonly stage = "claims";
+}
+export class MissingIatError extends TokenRejectedError {
+  override readonly name = "MissingIatError";
+  readonly code = "missing_iat";
+  readonly stage = "claims";
+}
+export class IatInFutureError extends TokenRejectedError {
+  override readonly name = "IatInFutureError";
+  readonly code = "iat_in_future";
+  readonly stage = "claims";
+}
+export class TokenNotYetValidError extends TokenRejectedError {
+  override readonly name = "TokenNotYetValidError";
+  readonly code = "token_not_yet_valid";
+  readonly stage = "claims";
+}
+/** Payload `typ` is not "Bearer": an ID, Refresh, Logout or Offline token signed by the same key. */
+export class InvalidTokenTypeError extends TokenRejectedError {
+  override readonly name = "InvalidTokenTypeError";
+  readonly code = "invalid_token_type";
+  readonly stage = "claims";
+}
+export class ClientNotAllowedError extends TokenRejectedError {
+  override readonly name = "ClientNotAllowedError";
+  readonly code = "client_not_allowed";
+  readonly stage = "claims";
+}
+// --- config -------------------------------------------------------------------------------------
+/** Raised at cold start; the message names the variable and the fix. */
+export class ConfigError extends AuthorizerError {
+  override readonly name = "ConfigError";
+  readonly code = "invalid_config";
+  readonly stage = "config";
+}
+
+// --- context: what the protected handler receives ------------------------------------------------
+/** The protected handler ran without a usable authorizer context: a wiring fault, never a 200. */
+export class MissingAuthorizerContextError extends AuthorizerError {
+  override readonly name = "MissingAuthorizerContextError";
+  readonly code = "missing_authorizer_context";
+  readonly stage = "context";
+}

@@ -1,0 +1,177 @@
+import type { Jwks, JwksCache, JwkWithKid } from "aws-jwt-verify/jwk";
+import { assertIsJwk } from "aws-jwt-verify/jwk";
+import { JwksNotAvailableInCacheError } from "aws-jwt-verify/error";
+import type { DecomposedJwt } from "aws-jwt-verify/jwt";
+import { discoverJwksUri } from "./discovery.js";
+import { KeysUnavailableError, MissingKidError, UnknownKidError } from "./errors.js";
+import type { FetchJson } from "./fetch-json.js";
+
+export interface KeycloakJwksCacheOptions {
+  readonly issuer: string;
+  /** Skip discovery and fetch keys here. */
+  readonly jwksUri?: string | undefined;
+  readonly fetchJson: FetchJson;
+  /** Keys older than this are refreshed before use. */
+  readonly maxAgeMs: number;
+  /** At most one refetch for unknown `kid`s per this period, for the whole process. */
+  readonly cooldownMs: number;
+  /** After a failed refresh, known keys stay usable this long past their max age. */
+  readonly maxStaleMs?: number;
+  /** After a failed fetch, no new fetch is attempted for this long. */
+  readonly failureBackoffMs?: number;
+  readonly now?: () => number;
+}
+
+interface KeySet {
+  readonly jwks: Jwks;
+  readonly byKid: ReadonlyMap<string, JwkWithKid>;
+  readonly fetchedAt: number;
+}
+
+/**
+ * The realm's signing keys, found through OIDC discovery, behind aws-jwt-verify's `JwksCache`
+ * interface. It replaces `SimpleJwksCache` because Keycloak needs discovery (the default
+ * `/.well-known/jwks.json` guess is wrong for it) and because an authorizer needs a key lifetime,
+ * one shared in-flight fetch, a per-process cooldown on unknown `kid`s and a backoff after
+ * failures, so that neither a cold burst nor a flood of forged `kid`s hammers Keycloak.
+ *
+ * One instance serves one issuer, so the `jwksUri` argument of the interface is ignored.
+ */
+export class KeycloakJwksCache implements JwksCache {
+  private readonly options: Required<Omit<KeycloakJwksCacheOptions, "jwksUri">>;
+  private jwksUri: string | undefined;
+  private keys: KeySet | undefined;
+  private inflight: Promise<KeySet> | undefined;
+  private lastUnknownKidRefetch = Number.NEGATIVE_INFINITY;
+  private retryAt = Number.NEGATIVE_INFINITY;
+  private lastFailure: KeysUnavailableError | undefined;
+  /** Fetches started, discovery and JWKS alike; read by tests and benchmarks. */
+  fetchCount = 0;
+
+  constructor(options: KeycloakJwksCacheOptions) {
+    this.options = { maxStaleMs: 0, failureBackoffMs: 5000, now: Date.now, ...options };
+    this.jwksUri = options.jwksUri;
+  }
+
+  async getJwk(_jwksUri: string, decomposedJwt: DecomposedJwt): Promise<JwkWithKid> {
+    const kid = requireKid(decomposedJwt);
+    const now = this.options.now();
+    const keys = this.keys;
+    if (keys !== undefined && now - keys.fetchedAt < this.options.maxAgeMs) {
+      return keys.byKid.get(kid) ?? this.refetchForUnknownKid(kid, now);
+    }
+    let fresh: KeySet;
+    try {
+      fresh = await this.refresh();
+    } catch (error) {
+      // A short Keycloak outage must not lock everyone out: keys we already trust stay usable
+      // for a bounded stale period. Past it, fail closed.
+      if (keys !== undefined && now - keys.fetchedAt < this.options.maxAgeMs + this.options.maxStaleMs) {
+        fresh = keys;
+      } else {
+        throw error;
+      }
+    }
+    const jwk = fresh.byKid.get(kid);
+    if (jwk === undefined) throw new UnknownKidError("no key with this kid in the realm's JWKS");
+    return jwk;
+  }
+
+  /** The synchronous fast path: only fresh, already known keys. */
+  getCachedJwk(_jwksUri: string, decomposedJwt: DecomposedJwt): JwkWithKid {
+    const kid = requireKid(decomposedJwt);
+    const keys = this.keys;
+    const jwk = keys?.byKid.get(kid);
+    if (keys === undefined || jwk === undefined || this.options.now() - keys.fetchedAt >= this.options.maxAgeMs) {
+      throw new JwksNotAvailableInCacheError("key not cached or too old");
+    }
+    return jwk;
+  }
+
+  addJwks(_jwksUri: string, jwks: Jwks): void {
+    this.keys = indexKeys(jwks, this.options.now());
+  }
+
+  async getJwks(_jwksUri?: string): Promise<Jwks> {
+    return (await this.refresh()).jwks;
+  }
+
+  private async refetchForUnknownKid(kid: string, now: number): Promise<JwkWithKid> {
+    if (this.inflight === undefined) {
+      if (now - this.lastUnknownKidRefetch < this.options.cooldownMs) {
+        throw new UnknownKidError("unknown kid; refetch cooldown in effect");
+      }
+      this.lastUnknownKidRefetch = now;
+    }
+    // Callers that arrive while a refresh is under way share it instead of being turned away.
+    const keys = await this.refresh();
+    const jwk = keys.byKid.get(kid);
+    if (jwk === undefined) throw new UnknownKidError("no key with this kid in the realm's JWKS");
+    return jwk;
+  }
+
+  /** One in-flight refresh (discovery if needed, then the JWKS) shared by every caller. */
+  private refresh(): Promise<KeySet> {
+    if (this.inflight !== undefined) return this.inflight;
+    const now = this.options.now();
+    if (now < this.retryAt && this.lastFailure !== undefined) {
+      return Promise.reject(this.lastFailure);
+    }
+    this.inflight = this.load().then(
+      (keys) => {
+        this.keys = keys;
+        this.lastFailure = undefined;
+        this.inflight = undefined;
+        return keys;
+      },
+      (cause: unknown) => {
+        const failure =
+          cause instanceof KeysUnavailableError ? cause : new KeysUnavailableError("could not load the realm's keys", { cause });
+        this.lastFailure = failure;
+        this.retryAt = this.options.now() + this.options.failureBackoffMs;
+        this.inflight = undefined;
+        throw failure;
+      },
+    );
+    return this.inflight;
+  }
+
+  private async load(): Promise<KeySet> {
+    if (this.jwksUri === undefined) {
+      this.fetchCount += 1;
+      this.jwksUri = await discoverJwksUri(this.options.issuer, this.options.fetchJson);
+    }
+    this.fetchCount += 1;
+    const document = await this.options.fetchJson(this.jwksUri);
+    return indexKeys(document, this.options.now());
+  }
+}
+
+function requireKid(decomposedJwt: DecomposedJwt): string {
+  const kid = decomposedJwt.header.kid;
+  if (typeof kid !== "string" || kid === "") throw new MissingKidError("token header has no kid");
+  return kid;
+}
+
+/**
+ * Check the JWKS shape before use. Entries that are not well-formed JWKs or lack a `kid` are
+ * skipped rather than poisoning the whole set; `use: enc` keys are kept so that a token naming one
+ * is refused as "key not usable" (aws-jwt-verify checks `use`) rather than triggering refetches.
+ */
+function indexKeys(document: unknown, fetchedAt: number): KeySet {
+  if (typeof document !== "object" || document === null || !Array.isArray((document as { keys?: unknown }).keys)) {
+    throw new KeysUnavailableError("JWKS document has no keys array");
+  }
+  const byKid = new Map<string, JwkWithKid>();
+  for (const candidate of (document as { keys: unknown[] }).keys) {
+    try {
+      assertIsJwk(candidate as never);
+    } catch {
+      continue;
+    }
+    const jwk = candidate as JwkWithKid;
+    if (typeof jwk.kid === "string" && jwk.kid !== "" && !byKid.has(jwk.kid)) byKid.set(jwk.kid, jwk);
+  }
+  const jwks = { keys: [...byKid.values()] } as Jwks;
+  return { jwks, byKid, fetchedAt };
+}

@@ -1,0 +1,213 @@
+import { JwtVerifier } from "aws-jwt-verify";
+import type { VerifyProperties } from "aws-jwt-verify/jwt-verifier";
+import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
+import { decomposeUnverifiedJwt, type DecomposedJwt } from "aws-jwt-verify/jwt";
+import {
+  FetchError,
+  JwkInvalidKtyError,
+  JwkInvalidUseError,
+  JwkValidationError,
+  JwksNotAvailableInCacheError,
+  JwksValidationError,
+  JwtExpiredError,
+  JwtInvalidAudienceError,
+  JwtInvalidIssuerError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtInvalidSignatureError,
+  JwtNotBeforeError,
+  JwtParseError,
+  JwtWithoutValidKidError,
+  KidNotFoundInJwksError,
+  WaitPeriodNotYetEndedJwkError,
+} from "aws-jwt-verify/error";
+import type { AuthorizerConfig } from "./config.js";
+import {
+  AlgorithmNotAllowedError,
+  AuthorizerError,
+  ClientNotAllowedError,
+  EmbeddedKeyHeaderError,
+  IatInFutureError,
+  InvalidAudienceError,
+  InvalidIssuerError,
+  InvalidSignatureError,
+  InvalidTokenTypeError,
+  KeyNotUsableError,
+  KeysUnavailableError,
+  MalformedTokenError,
+  MissingExpError,
+  MissingIatError,
+  MissingKidError,
+  TokenExpiredError,
+  TokenNotYetValidError,
+  TokenTooLargeError,
+  UnknownKidError,
+  UnsupportedCritError,
+} from "./errors.js";
+import { createFetchJson } from "./fetch-json.js";
+import { discoveryUrl } from "./discovery.js";
+import { KeycloakJwksCache } from "./jwks-cache.js";
+
+/** The claims of a verified Keycloak access token, as JSON. */
+export type KeycloakClaims = JwtPayload;
+
+export interface VerifiedAccessToken {
+  readonly claims: KeycloakClaims;
+  /** The key that verified it, for logs. */
+  readonly kid: string;
+}
+
+export interface AccessTokenVerifier {
+  /** Resolves with the verified claims, or rejects with an {@link AuthorizerError}. */
+  verify(token: string): Promise<VerifiedAccessToken>;
+  /** Fetch the keys ahead of the first request. */
+  hydrate(): Promise<void>;
+  readonly jwksCache: KeycloakJwksCache;
+}
+
+/** Headers that carry or point at keys: a verifier that honoured them would trust the attacker. */
+const EMBEDDED_KEY_HEADERS = ["jwk", "jku", "x5u", "x5c"] as const;
+
+/**
+ * aws-jwt-verify's JwtVerifier, opened up so a token is decomposed once: we inspect its header
+ * before any key lookup or crypto, then hand the same decomposition to the verifier.
+ */
+class DecomposedJwtVerifier extends JwtVerifier<VerifyProperties, { issuer: string; jwksUri: string } & VerifyProperties, false> {
+  constructor(
+    private readonly properties: { issuer: string; jwksUri: string } & VerifyProperties,
+    jwksCache: KeycloakJwksCache,
+  ) {
+    super(properties, jwksCache);
+  }
+  verifySyncDecomposed(jwt: DecomposedJwt): JwtPayload {
+    return this.verifyDecomposedJwtSync(jwt, this.properties.jwksUri, this.properties);
+  }
+  verifyAsyncDecomposed(jwt: DecomposedJwt): Promise<JwtPayload> {
+    return this.verifyDecomposedJwt(jwt, this.properties.jwksUri, this.properties);
+  }
+}
+
+export interface VerifierDependencies {
+  readonly jwksCache?: KeycloakJwksCache;
+}
+
+/**
+ * Build the verifier for Keycloak access tokens: aws-jwt-verify for signature, `iss`, `aud`, `exp`
+ * and `nbf`; this module for the rest of the profile (algorithm allow-list, `kid`, `crit`, required
+ * `exp`/`iat`, `typ` "Bearer", `azp`). Build it once, in module scope.
+ *
+ * @example
+ * const verifier = createAccessTokenVerifier(loadConfig(process.env));
+ * const { claims } = await verifier.verify(token);
+ */
+export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies: VerifierDependencies = {}): AccessTokenVerifier {
+  const jwksCache =
+    dependencies.jwksCache ??
+    new KeycloakJwksCache({
+      issuer: config.issuer,
+      jwksUri: config.jwksUri,
+      fetchJson: createFetchJson({ timeoutMs: config.fetchTimeoutMs, allowHttp: config.allowHttp }),
+      maxAgeMs: config.jwksMaxAgeSeconds * 1000,
+      cooldownMs: config.jwksCooldownSeconds * 1000,
+      maxStaleMs: config.jwksMaxStaleSeconds * 1000,
+    });
+  const skew = config.clockSkewSeconds;
+  const allowedAlgorithms: ReadonlySet<string> = new Set(config.algorithms);
+  const allowedClients: ReadonlySet<string> = new Set(config.allowedClients);
+
+  // Runs after the signature, `exp`, `nbf`, `iss` and `aud` checks of aws-jwt-verify passed.
+  const checkProfile = ({ payload }: { payload: JwtPayload }): void => {
+    if (payload.exp === undefined) throw new MissingExpError("token has no exp");
+    if (payload.iat === undefined) throw new MissingIatError("token has no iat");
+    if (payload.iat - skew > Date.now() / 1000) throw new IatInFutureError("token iat is in the future");
+    if (payload.typ !== "Bearer") throw new InvalidTokenTypeError("token typ is not Bearer");
+    if (allowedClients.size > 0 && !(typeof payload.azp === "string" && allowedClients.has(payload.azp))) {
+      throw new ClientNotAllowedError("token azp is not an allowed client");
+    }
+  };
+
+  const core = new DecomposedJwtVerifier(
+    {
+      issuer: config.issuer,
+      // Our cache serves exactly one issuer; this label only shows up in aws-jwt-verify messages.
+      jwksUri: config.jwksUri ?? discoveryUrl(config.issuer),
+      audience: [...config.audiences],
+      graceSeconds: skew,
+      customJwtCheck: checkProfile,
+    },
+    jwksCache,
+  );
+
+  const decompose = (token: string): DecomposedJwt => {
+    // Before any parsing: a hostile multi-megabyte header must cost nothing.
+    if (token.length > config.maxTokenBytes) throw new TokenTooLargeError("token exceeds the size cap");
+    const decomposed = decomposeUnverifiedJwt(token);
+    checkHeader(decomposed.header, allowedAlgorithms);
+    return decomposed;
+  };
+
+  return {
+    jwksCache,
+    async verify(token) {
+      try {
+        const decomposed = decompose(token);
+        let claims: JwtPayload;
+        try {
+          // Warm path: no promise hop before the crypto when the key is already cached.
+          claims = core.verifySyncDecomposed(decomposed);
+        } catch (error) {
+          if (!(error instanceof JwksNotAvailableInCacheError)) throw error;
+          claims = await core.verifyAsyncDecomposed(decomposed);
+        }
+        return { claims, kid: decomposed.header.kid as string };
+      } catch (error) {
+        throw translateError(error);
+      }
+    },
+    async hydrate() {
+      try {
+        await jwksCache.getJwks();
+      } catch (error) {
+        throw translateError(error);
+      }
+    },
+  };
+}
+
+function checkHeader(header: JwtHeader, allowedAlgorithms: ReadonlySet<string>): void {
+  // Exact, case-sensitive match: "none", "NONE", "HS256" and anything unlisted stop here.
+  if (typeof header.alg !== "string" || !allowedAlgorithms.has(header.alg)) {
+    throw new AlgorithmNotAllowedError("token alg is not in the allow-list");
+  }
+  if (typeof header.kid !== "string" || header.kid === "") throw new MissingKidError("token header has no kid");
+  // RFC 7515 4.1.11: a recipient must reject `crit` it does not understand; we understand none.
+  if (header.crit !== undefined) throw new UnsupportedCritError("token header has crit parameters");
+  for (const name of EMBEDDED_KEY_HEADERS) {
+    if (name in header) throw new EmbeddedKeyHeaderError(`token header carries ${name}`);
+  }
+}
+
+/** The one place where library errors become ours; the original is kept as `cause`. */
+export function translateError(error: unknown): AuthorizerError {
+  if (error instanceof AuthorizerError) return error;
+  const options = { cause: error };
+  if (error instanceof JwtParseError) return new MalformedTokenError("token is not a well-formed JWT", options);
+  if (error instanceof JwtWithoutValidKidError) return new MissingKidError("token header has no kid", options);
+  if (error instanceof JwtInvalidSignatureAlgorithmError) return new AlgorithmNotAllowedError("token alg does not match its key", options);
+  if (error instanceof JwkInvalidUseError || error instanceof JwkInvalidKtyError || error instanceof JwkValidationError) {
+    return new KeyNotUsableError("the key named by kid cannot verify signatures", options);
+  }
+  if (error instanceof KidNotFoundInJwksError || error instanceof WaitPeriodNotYetEndedJwkError) {
+    return new UnknownKidError("no key with this kid", options);
+  }
+  if (error instanceof JwtInvalidSignatureError) return new InvalidSignatureError("signature does not verify", options);
+  if (error instanceof JwtInvalidIssuerError) return new InvalidIssuerError("token iss is not the configured issuer", options);
+  if (error instanceof JwtInvalidAudienceError) return new InvalidAudienceError("token aud has no accepted audience", options);
+  if (error instanceof JwtExpiredError) return new TokenExpiredError("token has expired", options);
+  if (error instanceof JwtNotBeforeError) return new TokenNotYetValidError("token is not valid yet (nbf)", options);
+  if (error instanceof FetchError || error instanceof JwksValidationError || error instanceof JwksNotAvailableInCacheError) {
+    return new KeysUnavailableError("the realm's keys are unavailable", options);
+  }
+  // Anything else came out of parsing or crypto on attacker-controlled input (a key of the wrong
+  // type for the alg, a signature of the wrong length): fail closed as a bad token.
+  return new MalformedTokenError("token could not be verified", options);
+}

@@ -3,7 +3,7 @@ import { assertIsJwk } from "aws-jwt-verify/jwk";
 import { JwksNotAvailableInCacheError } from "aws-jwt-verify/error";
 import type { DecomposedJwt } from "aws-jwt-verify/jwt";
 import { discoverJwksUri } from "./discovery.js";
-import { KeysUnavailableError, MissingKidError, UnknownKidError } from "./errors.js";
+import { KeyNotUsableError, KeysUnavailableError, MissingKidError, UnknownKidError } from "./errors.js";
 import type { FetchJson } from "./fetch-json.js";
 
 export interface KeycloakJwksCacheOptions {
@@ -25,8 +25,13 @@ export interface KeycloakJwksCacheOptions {
 interface KeySet {
   readonly jwks: Jwks;
   readonly byKid: ReadonlyMap<string, JwkWithKid>;
+  /** Published keys we refuse to verify with (RSA under 2048 bits), kept to say so precisely. */
+  readonly weakKids: ReadonlySet<string>;
   readonly fetchedAt: number;
 }
+
+/** RFC 8725 section 3.5 / NIST SP 800-131A: RSA keys below 2048 bits are not trusted. */
+const MIN_RSA_MODULUS_BITS = 2048;
 
 /**
  * The realm's signing keys, found through OIDC discovery, behind aws-jwt-verify's `JwksCache`
@@ -58,7 +63,7 @@ export class KeycloakJwksCache implements JwksCache {
     const now = this.options.now();
     const keys = this.keys;
     if (keys !== undefined && now - keys.fetchedAt < this.options.maxAgeMs) {
-      return keys.byKid.get(kid) ?? this.refetchForUnknownKid(kid, now);
+      return lookup(keys, kid) ?? this.refetchForUnknownKid(kid, now);
     }
     let fresh: KeySet;
     try {
@@ -72,7 +77,7 @@ export class KeycloakJwksCache implements JwksCache {
         throw error;
       }
     }
-    const jwk = fresh.byKid.get(kid);
+    const jwk = lookup(fresh, kid);
     if (jwk === undefined) throw new UnknownKidError("no key with this kid in the realm's JWKS");
     return jwk;
   }
@@ -81,7 +86,7 @@ export class KeycloakJwksCache implements JwksCache {
   getCachedJwk(_jwksUri: string, decomposedJwt: DecomposedJwt): JwkWithKid {
     const kid = requireKid(decomposedJwt);
     const keys = this.keys;
-    const jwk = keys?.byKid.get(kid);
+    const jwk = keys === undefined ? undefined : lookup(keys, kid);
     if (keys === undefined || jwk === undefined || this.options.now() - keys.fetchedAt >= this.options.maxAgeMs) {
       throw new JwksNotAvailableInCacheError("key not cached or too old");
     }
@@ -105,7 +110,7 @@ export class KeycloakJwksCache implements JwksCache {
     }
     // Callers that arrive while a refresh is under way share it instead of being turned away.
     const keys = await this.refresh();
-    const jwk = keys.byKid.get(kid);
+    const jwk = lookup(keys, kid);
     if (jwk === undefined) throw new UnknownKidError("no key with this kid in the realm's JWKS");
     return jwk;
   }
@@ -147,6 +152,20 @@ export class KeycloakJwksCache implements JwksCache {
   }
 }
 
+/** The key for `kid`, undefined when unknown; throws for a key we refuse to verify with. */
+function lookup(keys: KeySet, kid: string): JwkWithKid | undefined {
+  if (keys.weakKids.has(kid)) throw new KeyNotUsableError(`RSA key under ${MIN_RSA_MODULUS_BITS} bits`);
+  return keys.byKid.get(kid);
+}
+
+function rsaModulusBits(n: string): number {
+  const bytes = Buffer.from(n, "base64url");
+  let leading = 0;
+  while (leading < bytes.length && bytes[leading] === 0) leading += 1;
+  const first = bytes[leading] ?? 0;
+  return first === 0 ? 0 : (bytes.length - leading - 1) * 8 + (32 - Math.clz32(first));
+}
+
 function requireKid(decomposedJwt: DecomposedJwt): string {
   const kid = decomposedJwt.header.kid;
   if (typeof kid !== "string" || kid === "") throw new MissingKidError("token header has no kid");
@@ -163,6 +182,7 @@ function indexKeys(document: unknown, fetchedAt: number): KeySet {
     throw new KeysUnavailableError("JWKS document has no keys array");
   }
   const byKid = new Map<string, JwkWithKid>();
+  const weakKids = new Set<string>();
   for (const candidate of (document as { keys: unknown[] }).keys) {
     try {
       assertIsJwk(candidate as never);
@@ -170,8 +190,10 @@ function indexKeys(document: unknown, fetchedAt: number): KeySet {
       continue;
     }
     const jwk = candidate as JwkWithKid;
-    if (typeof jwk.kid === "string" && jwk.kid !== "" && !byKid.has(jwk.kid)) byKid.set(jwk.kid, jwk);
+    if (typeof jwk.kid !== "string" || jwk.kid === "" || byKid.has(jwk.kid)) continue;
+    byKid.set(jwk.kid, jwk);
+    if (jwk.kty === "RSA" && typeof jwk.n === "string" && rsaModulusBits(jwk.n) < MIN_RSA_MODULUS_BITS) weakKids.add(jwk.kid);
   }
   const jwks = { keys: [...byKid.values()] } as Jwks;
-  return { jwks, byKid, fetchedAt };
+  return { jwks, byKid, weakKids, fetchedAt };
 }

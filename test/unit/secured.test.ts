@@ -1,0 +1,83 @@
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from "@jest/globals";
+import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from "aws-lambda";
+import { createAuthorizerHandler } from "../../lib/authorizer-handler.js";
+import type { AuthorizerContext } from "../../lib/context.js";
+import { createAccessTokenVerifier } from "../../lib/verifier.js";
+import { handler as securedHandler } from "../../functions/secured.js";
+import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
+import { testConfig } from "../helpers/config.js";
+import { EVENT_KINDS, authorizerEvent } from "../helpers/events.js";
+import { accessToken, generateRsaKey, type TestKey } from "../helpers/tokens.js";
+
+let idp: IdpStub;
+let key: TestKey;
+let authorizer: ReturnType<typeof createAuthorizerHandler>;
+const lambdaContext = { awsRequestId: "test", getRemainingTimeInMillis: () => 3000 } as unknown as Context;
+
+beforeAll(async () => {
+  key = generateRsaKey();
+  idp = await startIdpStub([key.jwk]);
+  authorizer = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined });
+});
+afterAll(() => idp.close());
+afterEach(() => jest.restoreAllMocks());
+
+/** A proxy event as API Gateway builds it from an authorizer's answer, per API kind. */
+function proxyEvent(kind: (typeof EVENT_KINDS)[number], context: AuthorizerContext | undefined, principalId?: string): never {
+  if (kind === "http-v2") {
+    return { version: "2.0", routeKey: "GET /secured", rawPath: "/secured", requestContext: context === undefined ? {} : { authorizer: { lambda: context } } } as never;
+  }
+  return { resource: "/secured", path: "/secured", httpMethod: "GET", requestContext: context === undefined ? {} : { authorizer: { ...context, principalId, integrationLatency: 12 } } } as never;
+}
+
+async function callSecured(event: never): Promise<APIGatewayProxyResult> {
+  return (await securedHandler(event, lambdaContext)) as APIGatewayProxyResult;
+}
+
+describe.each(EVENT_KINDS)("claims round trip through %s", (kind) => {
+  test("authorizer -> context -> /secured gives back every claim with its JSON type", async () => {
+    const claims = {
+      realm_access: { roles: ["user", "admin"] },
+      resource_access: { "secured-api": { roles: ["writer"] } },
+      email_verified: true,
+      auth_time: 1_700_000_000,
+      acr: "1",
+      "allowed-origins": ["http://localhost:3000"],
+      address: { country: "NL", lines: ["a", "b"] },
+      nothing: null,
+      ratio: 0.25,
+      unicode: "ÆØÅ \u2603 \"quoted\"",
+    };
+    const token = accessToken(key, idp.issuer, { claims });
+    const result = await authorizer(authorizerEvent(kind, `Bearer ${token}`));
+    const context = (result as { context: AuthorizerContext }).context;
+    const response = await callSecured(proxyEvent(kind, context, (result as APIGatewayAuthorizerResult).principalId));
+    expect(response.statusCode).toBe(200);
+    expect(response.headers?.["Content-Type"]).toBe("application/json");
+    const body = JSON.parse(response.body) as { claims: Record<string, unknown> };
+    expect(body.claims).toStrictEqual(JSON.parse(Buffer.from(token.split(".")[1] as string, "base64url").toString()));
+    expect(typeof body.claims.exp).toBe("number");
+    expect(Array.isArray((body.claims.realm_access as { roles: unknown }).roles)).toBe(true);
+  });
+
+  test("no authorizer context is a JSON 401, never a 200 with empty claims", async () => {
+    const operatorLog = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    const response = await callSecured(proxyEvent(kind, undefined));
+    expect(String(operatorLog.mock.calls[0]?.[0])).toContain("missing_authorizer_context");
+    expect(response.statusCode).toBe(401);
+    expect(response.headers?.["Content-Type"]).toBe("application/json");
+    expect(JSON.parse(response.body)).toMatchObject({ error: "unauthorized" });
+  });
+
+  test.each([
+    ["an unparsable claims value", { kc_claims: "{not json" }],
+    ["claims that are an array", { kc_claims: "[1,2]" }],
+    ["empty claims", { kc_claims: "{}" }],
+    ["claims under another key", { claims: "{\"sub\":\"x\"}" }],
+  ])("%s is a JSON 401", async (_name, context) => {
+    jest.spyOn(console, "error").mockImplementation(() => undefined);
+    const response = await callSecured(proxyEvent(kind, context as AuthorizerContext));
+    expect(response.statusCode).toBe(401);
+    expect(JSON.parse(response.body)).toMatchObject({ error: "unauthorized" });
+  });
+});

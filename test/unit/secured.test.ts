@@ -20,7 +20,9 @@ beforeAll(async () => {
   authorizer = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined });
 });
 afterAll(() => idp.close());
-afterEach(() => jest.restoreAllMocks());
+afterEach(() => {
+  jest.restoreAllMocks();
+});
 
 /** A proxy event as API Gateway builds it from an authorizer's answer, per API kind. */
 function proxyEvent(kind: (typeof EVENT_KINDS)[number], context: AuthorizerContext | undefined, principalId?: string): never {

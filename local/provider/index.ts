@@ -1,0 +1,196 @@
+/**
+ * A local stand-in for Keycloak: a real OpenID provider (oidc-provider) configured only from a Keycloak
+ * realm export and served at Keycloak's URLs, so code written against Keycloak runs unchanged without
+ * Docker. See configuration.ts for the mapping and token-claims.ts for the token shape.
+ */
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import Provider, { type Client } from "oidc-provider";
+import { Accounts } from "./accounts.js";
+import { originAllowed, uriMatches } from "./clients.js";
+import { buildConfiguration, REALM_RESOURCE, resourceServerInfo, ROUTES } from "./configuration.js";
+import { handleInteraction } from "./interactions.js";
+import { KeyRing } from "./keys.js";
+import { registerPasswordGrant } from "./password-grant.js";
+import { loadRealm, type Realm } from "./realm.js";
+import { effectiveScopes } from "./scopes.js";
+import { handleUserinfo } from "./userinfo.js";
+
+export const DEFAULT_ISSUER = "http://localhost:8080/realms/demo";
+export const DEFAULT_REALM_FILE = fileURLToPath(new URL("../../keycloak/realm-demo.json", import.meta.url));
+
+export interface StartProviderOptions {
+  realmFile?: string;
+  /** Fixed issuer (like KC_HOSTNAME); by default `http://localhost:<port>/realms/<realm>`. */
+  issuer?: string;
+  /** 0 picks a free port. Defaults to the issuer's port, else 8080. */
+  port?: number;
+  host?: string;
+}
+
+export interface RunningProvider {
+  issuer: string;
+  port: number;
+  close(): Promise<void>;
+  /** Signs later tokens with a fresh key (new kid); earlier keys stay in the JWKS for verification. */
+  rotateSigningKey(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader("Content-Type", "application/json");
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * Keycloak adds a client's default client scopes to every authorization request. oidc-provider only
+ * grants what is asked for, so the request's `scope` is widened before oidc-provider sees it.
+ */
+function withDefaultScopes(realm: Realm, url: URL): void {
+  const client = realm.client(url.searchParams.get("client_id") ?? "");
+  const requested = url.searchParams.get("scope");
+  if (!client || requested === null) return;
+  const scopes = new Set(requested.split(" ").filter(Boolean));
+  for (const scope of effectiveScopes(client, scopes)) scopes.add(scope);
+  url.searchParams.set("scope", [...scopes].join(" "));
+}
+
+export async function startProvider(opts: StartProviderOptions = {}): Promise<RunningProvider> {
+  const realm = await loadRealm(opts.realmFile ?? DEFAULT_REALM_FILE);
+  const accounts = new Accounts(realm);
+  const keys = await KeyRing.generate();
+  // Cookie signing keys only need to outlive the process, like the tokens themselves.
+  const cookieKeys = [randomBytes(32).toString("base64url")];
+  const host = opts.host ?? "127.0.0.1";
+  const fixedIssuer = opts.issuer?.replace(/\/$/, "");
+  const port = opts.port ?? (fixedIssuer ? Number(new URL(fixedIssuer).port || 80) : 8080);
+
+  let issuer = fixedIssuer ?? "";
+  let issuerUrl: URL;
+  let provider: Provider | undefined;
+  let callback: ReturnType<Provider["callback"]> | undefined;
+
+  const build = (): void => {
+    const config = buildConfiguration({
+      realm,
+      accounts,
+      keys,
+      cookieKeys,
+      interactionsPath: `${issuerUrl.pathname}/login-actions`,
+    });
+    const next = new Provider(issuer, config);
+    // The forwarded headers below are set by this server itself, so trusting them is safe.
+    next.proxy = true;
+    // Keycloak allows `*` at the end of registered (post logout) redirect URIs; oidc-provider matches exactly.
+    next.Client.prototype.redirectUriAllowed = function redirectUriAllowed(this: Client, uri: string): boolean {
+      return uriMatches(this.redirectUris ?? [], uri);
+    };
+    next.Client.prototype.postLogoutRedirectUriAllowed = function postLogoutRedirectUriAllowed(
+      this: Client,
+      uri: string,
+    ): boolean {
+      return uriMatches(this.postLogoutRedirectUris ?? [], uri);
+    };
+    // Keycloak puts the session id (`sid`) in every user token; oidc-provider only for back-channel logout clients.
+    next.Client.prototype.includeSid = () => true;
+    registerPasswordGrant(next, {
+      realm,
+      accounts,
+      resource: REALM_RESOURCE,
+      resourceServerInfo: (clientId) => resourceServerInfo(realm, clientId),
+    });
+    provider = next;
+    callback = next.callback();
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!provider || !callback) {
+      sendJson(res, 503, { error: "temporarily_unavailable" });
+      return;
+    }
+    const url = new URL(req.url ?? "/", issuerUrl.origin);
+    const base = issuerUrl.pathname;
+    if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) {
+      sendJson(res, 404, { error: "Realm does not exist" });
+      return;
+    }
+    // Like Keycloak with a fixed KC_HOSTNAME, every URL the provider emits uses the issuer's origin.
+    req.headers["x-forwarded-host"] = issuerUrl.host;
+    req.headers["x-forwarded-proto"] = issuerUrl.protocol.slice(0, -1);
+
+    const rest = url.pathname.slice(base.length) || "/";
+    if (rest === ROUTES.userinfo) {
+      await handleUserinfo(
+        {
+          issuer,
+          realm,
+          signingKeys: () => keys.publicSigningJwks(),
+          corsOrigin: (clientId, origin) => {
+            const client = realm.client(clientId);
+            return client !== undefined && originAllowed(client, origin);
+          },
+        },
+        req,
+        res,
+      );
+      return;
+    }
+    if (rest.startsWith("/login-actions/")) {
+      await handleInteraction(
+        provider,
+        { realmName: realm.name, accounts, path: (uid) => `${base}/login-actions/${uid}` },
+        req,
+        res,
+      );
+      return;
+    }
+    if (rest === ROUTES.authorization && req.method === "GET") withDefaultScopes(realm, url);
+
+    // Mounted under the issuer path: oidc-provider derives its mount path from originalUrl vs url.
+    (req as IncomingMessage & { originalUrl?: string }).originalUrl = `${url.pathname}${url.search}`;
+    req.url = `${rest}${url.search}`;
+    await callback(req, res);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: "server_error", error_description: String(error) });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  issuer = fixedIssuer ?? `http://localhost:${actualPort}/realms/${realm.name}`;
+  issuerUrl = new URL(issuer);
+  try {
+    build();
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+
+  return {
+    issuer,
+    port: actualPort,
+    async close() {
+      await new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+    async rotateSigningKey() {
+      await keys.rotate();
+      // oidc-provider's key set is fixed per instance, so swap in a new instance. Its grants, sessions
+      // and refresh tokens live in the (process-wide) memory adapter and carry over.
+      build();
+    },
+  };
+}

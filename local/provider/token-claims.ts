@@ -1,0 +1,79 @@
+/**
+ * Reshapes oidc-provider's JWT access tokens into Keycloak's: `typ: JWT` header instead of RFC 9068's
+ * `at+jwt`, and Keycloak's claim set (typ Bearer, azp, sid, realm_access, resource_access, profile
+ * claims, service-account markers). Registered as `formats.customizers.jwt`.
+ */
+import type { AccessToken, ClientCredentials, JWTStructured, KoaContextWithOIDC } from "oidc-provider";
+import { emailClaims, profileClaims } from "./accounts.js";
+import { webOrigins } from "./clients.js";
+import { type Realm, type UserRepresentation, userId } from "./realm.js";
+import { effectiveScopes, scopeClaim } from "./scopes.js";
+
+/** oidc-provider insists on an audience; Keycloak's default `account` audience is the closest stand-in. */
+const FALLBACK_AUDIENCE = "account";
+
+export function audienceFor(realm: Realm, clientId: string): string[] {
+  const audiences = realm.accessTokenAudiences(clientId);
+  return audiences.length > 0 ? audiences : [FALLBACK_AUDIENCE];
+}
+
+function serviceAccountFor(realm: Realm, clientId: string): UserRepresentation {
+  // Keycloak always has the user; a hand-written realm may omit it, so synthesise a role-less one.
+  return realm.serviceAccount(clientId) ?? { username: `service-account-${clientId}`, serviceAccountClientId: clientId };
+}
+
+function roleClaims(realm: Realm, user: UserRepresentation): Record<string, unknown> {
+  const roles = realm.effectiveRoles(user);
+  const resourceAccess = Object.fromEntries(Object.entries(roles.clients).map(([c, r]) => [c, { roles: r }]));
+  return {
+    ...(roles.realm.length > 0 ? { realm_access: { roles: roles.realm } } : {}),
+    ...(Object.keys(resourceAccess).length > 0 ? { resource_access: resourceAccess } : {}),
+  };
+}
+
+export function accessTokenCustomizer(realm: Realm) {
+  return (ctx: KoaContextWithOIDC | undefined, token: AccessToken | ClientCredentials, parts: JWTStructured): void => {
+    const clientId = token.clientId;
+    const client = clientId === undefined ? undefined : realm.client(clientId);
+    if (!clientId || !client) throw new Error(`token for unknown client ${String(clientId)}`);
+
+    const isServiceAccount = token.kind === "ClientCredentials";
+    const accountId = token.kind === "AccessToken" ? token.accountId : undefined;
+    const user = isServiceAccount ? serviceAccountFor(realm, clientId) : accountId ? realm.userById(accountId) : undefined;
+    if (!user) throw new Error(`token for unknown account ${String(accountId)}`);
+
+    const scopes = effectiveScopes(client, token.scopes);
+    const sid = token.kind === "AccessToken" ? (token as AccessToken & { sid?: string }).sid : undefined;
+    const origins = webOrigins(client);
+    const audiences = audienceFor(realm, clientId);
+    const { exp, iat, jti, iss } = parts.payload;
+
+    parts.header = { typ: "JWT" };
+    // Rebuilt from scratch (not merged) so oidc-provider-only claims such as client_id for users go away.
+    parts.payload = {
+      exp,
+      iat,
+      jti,
+      iss,
+      aud: audiences.length === 1 ? audiences[0] : audiences,
+      sub: userId(user),
+      typ: "Bearer",
+      azp: clientId,
+      ...(sid ? { sid } : {}),
+      acr: "1",
+      ...(scopes.has("web-origins") && origins.length > 0 ? { "allowed-origins": origins } : {}),
+      ...(scopes.has("roles") ? roleClaims(realm, user) : {}),
+      scope: scopeClaim(scopes),
+      ...(scopes.has("email") ? emailClaims(user) : {}),
+      ...(scopes.has("profile") ? profileClaims(user) : {}),
+      ...(isServiceAccount
+        ? {
+            // Keycloak's `service_account` scope mappers.
+            client_id: clientId,
+            clientHost: ctx?.ip ?? "127.0.0.1",
+            clientAddress: ctx?.ip ?? "127.0.0.1",
+          }
+        : {}),
+    };
+  };
+}

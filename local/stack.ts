@@ -1,0 +1,169 @@
+/**
+ * The whole local stack: Keycloak (a running one, or the embedded provider when nothing answers
+ * at the issuer) plus the API under serverless-offline. Used by `npm start` and by the end-to-end
+ * tests, so both run exactly the same thing.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_ISSUER, startProvider, type RunningProvider } from "./provider/index.js";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SERVERLESS_BIN = fileURLToPath(new URL("../node_modules/serverless/bin/serverless.js", import.meta.url));
+
+export interface StackOptions {
+  /** Expected `iss`; the embedded provider serves it when nothing answers there. */
+  issuer?: string;
+  /** serverless-offline HTTP port (0: any free port). */
+  port?: number;
+  /** serverless-offline's Lambda invoke port (0: any free port). */
+  lambdaPort?: number;
+  realmFile?: string;
+  /** Extra environment for serverless (and so for the functions), e.g. KEYCLOAK_ALLOWED_CLIENTS. */
+  env?: Record<string, string>;
+  /** Lines serverless-offline prints, for a console or a test log. */
+  onOutput?: (line: string) => void;
+}
+
+export interface RunningStack {
+  readonly baseUrl: string;
+  readonly issuer: string;
+  /** "keycloak" when a real server answered at the issuer, else "embedded". */
+  readonly providerKind: "keycloak" | "embedded";
+  /** The embedded provider, when it is the one in use (for key rotation in tests). */
+  readonly provider: RunningProvider | undefined;
+  stop(): Promise<void>;
+}
+
+/** True when an OpenID provider answers discovery for exactly this issuer. */
+export async function providerAnswers(issuer: string, timeoutMs = 1500): Promise<boolean> {
+  try {
+    const response = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) return false;
+    const document = (await response.json()) as { issuer?: unknown };
+    return document.issuer === issuer;
+  } catch {
+    return false;
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const wantedIssuer = (options.issuer ?? DEFAULT_ISSUER).replace(/\/$/, "");
+  let provider: RunningProvider | undefined;
+  let issuer = wantedIssuer;
+  let providerKind: RunningStack["providerKind"] = "keycloak";
+  if (!(await providerAnswers(wantedIssuer))) {
+    const url = new URL(wantedIssuer);
+    if (!["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) {
+      throw new Error(`nothing answers at ${wantedIssuer}, and the embedded provider only serves loopback issuers`);
+    }
+    provider = await startProvider({ issuer: wantedIssuer, ...(options.realmFile === undefined ? {} : { realmFile: options.realmFile }) });
+    issuer = provider.issuer;
+    providerKind = "embedded";
+  }
+
+  const port = options.port === 0 ? await freePort() : (options.port ?? 3000);
+  const lambdaPort = options.lambdaPort === 0 ? await freePort() : (options.lambdaPort ?? 3002);
+  const workFolder = `.esbuild-${port}`;
+  let child: ChildProcess;
+  try {
+    child = await startOffline({
+      ...options.env,
+      KEYCLOAK_ISSUER: issuer,
+      PORT: String(port),
+      LAMBDA_PORT: String(lambdaPort),
+      ESBUILD_WORK_FOLDER: workFolder,
+    }, options.onOutput);
+  } catch (error) {
+    await provider?.close();
+    throw error;
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    baseUrl: `http://localhost:${port}`,
+    issuer,
+    providerKind,
+    provider,
+    stop() {
+      stopped ??= (async () => {
+        await killGroup(child);
+        await provider?.close();
+        // serverless-esbuild only cleans its folder on a graceful exit of its own.
+        await rm(join(ROOT, workFolder), { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** Run `serverless offline start` in its own process group and wait for its ready line. */
+function startOffline(env: Record<string, string>, onOutput?: (line: string) => void): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [SERVERLESS_BIN, "offline", "start"], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off" },
+    // Its own process group, so stopping it also stops whatever it started (esbuild's service).
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    const output: string[] = [];
+    const timer = setTimeout(() => {
+      void killGroup(child);
+      reject(new Error(`serverless-offline was not ready within 90 s:\n${output.join("\n")}`));
+    }, 90_000);
+    const onData = (chunk: Buffer): void => {
+      for (const line of chunk.toString().split("\n")) {
+        if (line.trim() === "") continue;
+        output.push(line);
+        onOutput?.(line);
+        if (line.includes("Server ready:")) {
+          clearTimeout(timer);
+          resolve(child);
+        }
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serverless-offline exited with ${code}:\n${output.join("\n")}`));
+    });
+  });
+}
+
+function killGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      try {
+        process.kill(-(child.pid as number), "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, 5000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      resolve();
+    });
+    try {
+      process.kill(-(child.pid as number), "SIGTERM");
+    } catch {
+      clearTimeout(force);
+      resolve();
+    }
+  });
+}

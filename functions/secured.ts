@@ -1,48 +1,27 @@
 import middy from "@middy/core";
+import httpCors from "@middy/http-cors";
 import httpErrorHandler from "@middy/http-error-handler";
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyResult } from "aws-lambda";
-import { claimsFromEvent, type EventWithAuthorizer } from "../lib/context.js";
-import { MissingAuthorizerContextError } from "../lib/errors.js";
-import { jsonLogger } from "../lib/log.js";
+import type { APIGatewayProxyResult, Context } from "aws-lambda";
+import { loadApiConfig } from "../lib/api-config.js";
+import { routeAccess, type ProxyEvent, type RouteAccessContext } from "../lib/route-access.js";
 
-type SecuredEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown>>;
+const config = loadApiConfig(process.env);
 
-/** An error http-error-handler turns into a response: `statusCode`, `expose`, a JSON body as message. */
-class HttpError extends Error {
-  override readonly name = "HttpError";
-  readonly expose = true;
-  readonly headers = { "WWW-Authenticate": "Bearer" };
-  constructor(
-    readonly statusCode: number,
-    body: Record<string, string>,
-    options?: { cause?: unknown },
-  ) {
-    super(JSON.stringify(body), options);
-  }
-}
-
-async function securedHandler(event: SecuredEvent): Promise<APIGatewayProxyResult> {
-  let claims;
-  try {
-    claims = claimsFromEvent(event as EventWithAuthorizer);
-  } catch (error) {
-    if (!(error instanceof MissingAuthorizerContextError)) throw error;
-    // Reaching here without claims means the route is not behind the authorizer: answer as an
-    // unauthenticated request (never 200 with empty claims) and tell the operator why.
-    jsonLogger("ERROR", "no verified identity reached the handler", { reason: error.code });
-    throw new HttpError(401, { error: "unauthorized", message: "No verified identity: send a valid Bearer token." }, { cause: error });
-  }
+async function securedHandler(_event: ProxyEvent, context: RouteAccessContext & Context): Promise<APIGatewayProxyResult> {
   return {
     statusCode: 200,
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ claims }),
+    body: JSON.stringify({ claims: context.claims }),
   };
 }
 
 /**
- * `GET /secured`: the caller's verified claims, exactly as the token carried them.
- * Behind either authorizer kind (REST or HTTP API); errors leave as JSON through http-error-handler.
+ * The protected routes of lib/routes.ts (`GET /secured`, `/admin`, `/reports`, `POST /reports`):
+ * the caller's verified claims, exactly as the token carried them, once the route's requirement is
+ * met. Behind either authorizer kind; errors leave as JSON (401/403 with `WWW-Authenticate`).
  */
-export const handler = middy<SecuredEvent, APIGatewayProxyResult>()
+export const handler = middy<ProxyEvent, APIGatewayProxyResult, Error, RouteAccessContext & Context>()
+  .use(httpCors({ origins: [...config.corsOrigins], headers: "Authorization,Content-Type", exposeHeaders: "WWW-Authenticate" }))
   .use(httpErrorHandler({ logger: false, fallbackMessage: JSON.stringify({ error: "internal_error" }) }))
+  .use(routeAccess({ realm: config.realm }))
   .handler(securedHandler);

@@ -9,7 +9,8 @@ import { authorizationHeader, bearerToken } from "./bearer-token.js";
 import { toAuthorizerContext, type AuthorizerContext } from "./context.js";
 import { AuthorizerError, KeysUnavailableError, UnsupportedEventError } from "./errors.js";
 import { jsonLogger, type Logger } from "./log.js";
-import { allowPolicy, allowSimple, stageArn } from "./policy.js";
+import { allowSimple, parseMethodArn, routePolicy } from "./policy.js";
+import { ROUTES, type Route } from "./routes.js";
 import type { AccessTokenVerifier } from "./verifier.js";
 import { translateError } from "./verifier.js";
 
@@ -25,6 +26,8 @@ export const UNAUTHORIZED = "Unauthorized";
 export interface AuthorizerHandlerDependencies {
   readonly verifier: AccessTokenVerifier;
   readonly log?: Logger;
+  /** The routes REST policies are built from; lib/routes.ts by default. */
+  readonly routes?: readonly Route[];
 }
 
 /**
@@ -33,18 +36,20 @@ export interface AuthorizerHandlerDependencies {
  * with the reason code; unavailable keys throw a different error, which API Gateway answers with
  * a 500, so an outage of Keycloak is never mistaken for a bad token, nor turned into an Allow.
  */
-export function createAuthorizerHandler({ verifier, log = jsonLogger }: AuthorizerHandlerDependencies) {
+export function createAuthorizerHandler({ verifier, log = jsonLogger, routes = ROUTES }: AuthorizerHandlerDependencies) {
   return async function authorizerHandler(event: AuthorizerEvent): Promise<AuthorizerResult> {
     const kind = eventKind(event);
     try {
       if (kind === undefined) throw new UnsupportedEventError("not an API Gateway authorizer event");
       const { claims } = await verifier.verify(bearerToken(authorizationValue(event, kind)));
       const context = toAuthorizerContext(claims);
+      // HTTP API: the result cache is keyed by the token alone, so the answer must not depend on
+      // the route; the protected handler enforces each route's requirement (lib/route-access.ts).
       if (kind === "http-v2") return allowSimple(context);
-      const resource = stageArn((event as APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent).methodArn);
-      if (resource === undefined) throw new UnsupportedEventError("methodArn is not an execute-api ARN");
+      const stage = parseMethodArn((event as APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent).methodArn);
+      if (stage === undefined) throw new UnsupportedEventError("methodArn is not an execute-api ARN");
       const principalId = typeof claims.sub === "string" ? claims.sub : String(claims.azp ?? "unknown");
-      return allowPolicy(principalId, resource, context);
+      return routePolicy(principalId, stage, claims, routes, context);
     } catch (error) {
       const failure = error instanceof AuthorizerError ? error : translateError(error);
       if (failure instanceof KeysUnavailableError) {

@@ -46,9 +46,11 @@ describe.each(EVENT_KINDS)("%s events", (kind) => {
     } else {
       const policy = result as APIGatewayAuthorizerResult;
       expect(policy.principalId).toBe(accessClaims(idp.issuer).sub);
-      // The whole stage, so a policy cached per token stays right on the token's next route.
+      // Every route this token may call (the default claims are alice's: admin and writer), not
+      // only the first methodArn, so a policy cached per token stays right on its next route.
+      const api = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/dev";
       expect(policy.policyDocument.Statement).toEqual([
-        { Action: "execute-api:Invoke", Effect: "Allow", Resource: "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/dev/*" },
+        { Action: "execute-api:Invoke", Effect: "Allow", Resource: [`${api}/GET/secured`, `${api}/GET/admin`, `${api}/GET/reports`, `${api}/POST/reports`] },
       ]);
     }
   });

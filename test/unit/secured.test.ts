@@ -3,7 +3,6 @@ import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from 
 import { createAuthorizerHandler } from "../../lib/authorizer-handler.js";
 import type { AuthorizerContext } from "../../lib/context.js";
 import { createAccessTokenVerifier } from "../../lib/verifier.js";
-import { handler as securedHandler } from "../../functions/secured.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { testConfig } from "../helpers/config.js";
 import { EVENT_KINDS, authorizerEvent } from "../helpers/events.js";
@@ -12,9 +11,12 @@ import { accessToken, generateRsaKey, type TestKey } from "../helpers/tokens.js"
 let idp: IdpStub;
 let key: TestKey;
 let authorizer: ReturnType<typeof createAuthorizerHandler>;
+let securedHandler: (event: never, context: Context) => Promise<unknown>;
 const lambdaContext = { awsRequestId: "test", getRemainingTimeInMillis: () => 3000 } as unknown as Context;
 
 beforeAll(async () => {
+  process.env.AUTH_REALM = "demo";
+  ({ handler: securedHandler } = (await import("../../functions/secured.js")) as unknown as { handler: typeof securedHandler });
   key = generateRsaKey();
   idp = await startIdpStub([key.jwk]);
   authorizer = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined });
@@ -27,9 +29,13 @@ afterEach(() => {
 /** A proxy event as API Gateway builds it from an authorizer's answer, per API kind. */
 function proxyEvent(kind: (typeof EVENT_KINDS)[number], context: AuthorizerContext | undefined, principalId?: string): never {
   if (kind === "http-v2") {
-    return { version: "2.0", routeKey: "GET /secured", rawPath: "/secured", requestContext: context === undefined ? {} : { authorizer: { lambda: context } } } as never;
+    const requestContext: Record<string, unknown> = { http: { method: "GET", path: "/secured" }, routeKey: "GET /secured" };
+    if (context !== undefined) requestContext.authorizer = { lambda: context };
+    return { version: "2.0", routeKey: "GET /secured", rawPath: "/secured", headers: {}, requestContext } as never;
   }
-  return { resource: "/secured", path: "/secured", httpMethod: "GET", requestContext: context === undefined ? {} : { authorizer: { ...context, principalId, integrationLatency: 12 } } } as never;
+  const requestContext: Record<string, unknown> = { httpMethod: "GET", resourcePath: "/secured" };
+  if (context !== undefined) requestContext.authorizer = { ...context, principalId, integrationLatency: 12 };
+  return { resource: "/secured", path: "/secured", httpMethod: "GET", headers: {}, requestContext } as never;
 }
 
 async function callSecured(event: never): Promise<APIGatewayProxyResult> {
@@ -68,7 +74,8 @@ describe.each(EVENT_KINDS)("claims round trip through %s", (kind) => {
     expect(String(operatorLog.mock.calls[0]?.[0])).toContain("missing_authorizer_context");
     expect(response.statusCode).toBe(401);
     expect(response.headers?.["Content-Type"]).toBe("application/json");
-    expect(JSON.parse(response.body)).toMatchObject({ error: "unauthorized" });
+    expect(response.headers?.["WWW-Authenticate"]).toBe('Bearer realm="demo", error="invalid_token"');
+    expect(JSON.parse(response.body)).toMatchObject({ error: "invalid_token" });
   });
 
   test.each([
@@ -80,6 +87,6 @@ describe.each(EVENT_KINDS)("claims round trip through %s", (kind) => {
     jest.spyOn(console, "error").mockImplementation(() => undefined);
     const response = await callSecured(proxyEvent(kind, context as AuthorizerContext));
     expect(response.statusCode).toBe(401);
-    expect(JSON.parse(response.body)).toMatchObject({ error: "unauthorized" });
+    expect(JSON.parse(response.body)).toMatchObject({ error: "invalid_token" });
   });
 });

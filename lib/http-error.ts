@@ -1,0 +1,44 @@
+/**
+ * An error the API answers with, shaped like `http-errors` so @middy/http-error-handler turns it
+ * into a response: `statusCode`, `expose`, `headers`, and the JSON body as `message`.
+ */
+export class HttpError extends Error {
+  override readonly name = "HttpError";
+  readonly expose = true;
+  constructor(
+    readonly statusCode: 401 | 403,
+    readonly body: { readonly error: string; readonly message: string },
+    readonly headers: Readonly<Record<string, string>>,
+    options?: { cause?: unknown },
+  ) {
+    super(JSON.stringify(body), options);
+  }
+}
+
+/**
+ * An RFC 6750 section 3 challenge: `Bearer realm="demo", error="invalid_token"`. No error code
+ * when the request carried no credentials at all (section 3.1).
+ */
+export function bearerChallenge(realm: string, error?: "invalid_token" | "insufficient_scope"): string {
+  const quotedRealm = realm.replace(/["\\]/g, "");
+  return error === undefined ? `Bearer realm="${quotedRealm}"` : `Bearer realm="${quotedRealm}", error="${error}"`;
+}
+
+/** 401: no usable identity reached the API. */
+export function unauthorized(realm: string, options?: { cause?: unknown }): HttpError {
+  return new HttpError(
+    401,
+    { error: "invalid_token", message: "A valid Bearer access token is required." },
+    { "WWW-Authenticate": bearerChallenge(realm, "invalid_token") },
+    options,
+  );
+}
+
+/** 403: a valid token that lacks what the route requires (said in words, never the token's contents). */
+export function forbidden(realm: string, requirement: string): HttpError {
+  return new HttpError(
+    403,
+    { error: "insufficient_scope", message: `This route requires ${requirement}.` },
+    { "WWW-Authenticate": bearerChallenge(realm, "insufficient_scope") },
+  );
+}

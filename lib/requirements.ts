@@ -1,0 +1,60 @@
+/**
+ * What a route needs from a verified Keycloak access token, as a small expression tree:
+ * realm roles (`realm_access.roles`), client roles (`resource_access.<client>.roles`) and scopes
+ * (the space-separated `scope` claim), combined with any-of and all-of.
+ *
+ * @example
+ * const needsReader = anyOf(clientRole("secured-api", "reader"), clientRole("secured-api", "writer"));
+ * isSatisfied(needsReader, claims); // true for bob (reader) and alice (writer)
+ */
+export type Requirement =
+  | { readonly realmRole: string }
+  | { readonly clientRole: { readonly client: string; readonly role: string } }
+  | { readonly scope: string }
+  | { readonly anyOf: readonly Requirement[] }
+  | { readonly allOf: readonly Requirement[] };
+
+export const realmRole = (role: string): Requirement => ({ realmRole: role });
+export const clientRole = (client: string, role: string): Requirement => ({ clientRole: { client, role } });
+export const scope = (name: string): Requirement => ({ scope: name });
+export const anyOf = (...requirements: Requirement[]): Requirement => ({ anyOf: requirements });
+export const allOf = (...requirements: Requirement[]): Requirement => ({ allOf: requirements });
+
+/**
+ * True when the claims satisfy the requirement. Claims come from a verified token but their shape
+ * is still Keycloak's choice (or a mapper's): anything malformed (`realm_access` a string, `roles`
+ * not an array, `scope` not a string) simply grants nothing. An empty any-of grants nothing; an
+ * empty all-of grants everything (the usual identities).
+ */
+export function isSatisfied(requirement: Requirement, claims: Readonly<Record<string, unknown>>): boolean {
+  if ("realmRole" in requirement) return stringsAt(claims, ["realm_access", "roles"]).includes(requirement.realmRole);
+  if ("clientRole" in requirement) {
+    return stringsAt(claims, ["resource_access", requirement.clientRole.client, "roles"]).includes(requirement.clientRole.role);
+  }
+  if ("scope" in requirement) {
+    const granted = claims.scope;
+    return typeof granted === "string" && granted.split(" ").includes(requirement.scope);
+  }
+  if ("anyOf" in requirement) return requirement.anyOf.some((inner) => isSatisfied(inner, claims));
+  return requirement.allOf.every((inner) => isSatisfied(inner, claims));
+}
+
+/** A human-readable form, for docs and error bodies: `realm:admin`, `secured-api:reader`, `scope:x`. */
+export function describeRequirement(requirement: Requirement): string {
+  if ("realmRole" in requirement) return `realm role ${requirement.realmRole}`;
+  if ("clientRole" in requirement) return `client role ${requirement.clientRole.client}/${requirement.clientRole.role}`;
+  if ("scope" in requirement) return `scope ${requirement.scope}`;
+  const [joiner, inner] = "anyOf" in requirement ? [" or ", requirement.anyOf] : [" and ", requirement.allOf];
+  const parts = inner.map((item) => ("anyOf" in item || "allOf" in item ? `(${describeRequirement(item)})` : describeRequirement(item)));
+  return parts.join(joiner);
+}
+
+/** The string elements of an array found by walking own object properties; [] when anything is off. */
+function stringsAt(root: unknown, path: readonly string[]): string[] {
+  let node: unknown = root;
+  for (const key of path) {
+    if (typeof node !== "object" || node === null || Array.isArray(node) || !Object.hasOwn(node, key)) return [];
+    node = (node as Record<string, unknown>)[key];
+  }
+  return Array.isArray(node) ? node.filter((item): item is string => typeof item === "string") : [];
+}

@@ -3,6 +3,7 @@
  * issuer) and the API under serverless-offline, with one ready line. Ctrl-C stops all of it.
  * Env: KEYCLOAK_ISSUER (default http://localhost:8080/realms/demo), PORT (3000), LAMBDA_PORT (3002).
  */
+import { ROUTES } from "../lib/routes.js";
 import { startStack } from "./stack.js";
 
 const started = performance.now();
@@ -22,8 +23,11 @@ try {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const provider = stack.providerKind === "embedded" ? "embedded OpenID provider (realm file keycloak/realm-demo.json)" : "Keycloak";
   console.log(`provider: ${provider} at ${stack.issuer}`);
-  console.log(`routes:   GET ${stack.baseUrl}/dev/secured (REST API, TOKEN authorizer)`);
-  console.log(`          GET ${stack.baseUrl}/secured     (HTTP API, payload 2.0 authorizer)`);
+  console.log("routes (REST API under /dev, TOKEN authorizer; HTTP API at the root, payload 2.0 authorizer):");
+  for (const route of ROUTES) {
+    const rest = `${route.method} ${stack.baseUrl}/dev${route.path}`;
+    console.log(`  ${rest.padEnd(40)} ${route.method} ${stack.baseUrl}${route.path}  ${route.summary}`);
+  }
   console.log(`ready in ${seconds}s. Try:`);
   console.log(`  curl -H "Authorization: Bearer $(npm run -s token -- --user alice)" ${stack.baseUrl}/secured`);
 

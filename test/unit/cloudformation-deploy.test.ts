@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { ROUTES, routeKey } from "../../lib/routes.js";
+import { validateTemplate } from "../helpers/cfn-spec.js";
+import { packageService, resourcesOf, type PackagedService } from "../helpers/serverless-package.js";
+
+// `serverless package --stage prod` as an operator would run it before `deploy`: no AWS
+// credentials, no network. Everything short of the call to AWS is checked on the template.
+const ISSUER = "https://keycloak.example.com/realms/demo";
+let prod: PackagedService;
+beforeAll(async () => {
+  prod = await packageService(
+    ["--stage", "prod", "--param", `keycloakIssuer=${ISSUER}`, "--param", "keycloakAllowedClients=api-client,api-docs", "--param", "corsOrigins=https://app.example.com"],
+    { KEYCLOAK_ISSUER: "" },
+  );
+}, 180_000);
+afterAll(() => prod?.remove());
+
+const functions = (): Array<[string, Record<string, unknown>]> => resourcesOf(prod.template, "AWS::Lambda::Function");
+const fn = (prefix: string): Record<string, unknown> => (functions().find(([name]) => name.startsWith(prefix)) ?? [])[1] as Record<string, unknown>;
+const variables = (prefix: string): Record<string, string> => (fn(prefix).Environment as { Variables: Record<string, string> }).Variables;
+
+test("the template is valid against the CloudFormation resource specification", () => {
+  expect(validateTemplate(prod.template)).toEqual([]);
+});
+
+describe("functions", () => {
+  test("nodejs22.x on arm64, with memory and timeouts set deliberately", () => {
+    for (const [, properties] of functions()) {
+      expect(properties.Runtime).toBe("nodejs22.x");
+      expect(properties.Architectures).toEqual(["arm64"]);
+    }
+    expect(fn("Authorizer")).toMatchObject({ MemorySize: 256, Timeout: 10 });
+    expect(fn("Secured")).toMatchObject({ MemorySize: 128, Timeout: 3 });
+  });
+
+  test("prod logs are kept 90 days", () => {
+    const groups = resourcesOf(prod.template, "AWS::Logs::LogGroup");
+    expect(groups.length).toBe(functions().length);
+    for (const [, group] of groups) expect(group.RetentionInDays).toBe(90);
+  });
+
+  test("the authorizer's environment carries the stage parameters", () => {
+    expect(variables("Authorizer")).toMatchObject({
+      KEYCLOAK_ISSUER: ISSUER,
+      KEYCLOAK_AUDIENCE: "secured-api",
+      KEYCLOAK_ALLOWED_CLIENTS: "api-client,api-docs",
+      KEYCLOAK_ALGORITHMS: "RS256",
+      KEYCLOAK_ALLOW_HTTP: "false",
+    });
+    expect(variables("Secured")).toMatchObject({ AUTH_REALM: "demo", CORS_ORIGINS: "https://app.example.com" });
+  });
+
+  test("no loopback or plain-http value reaches prod", () => {
+    const everything = JSON.stringify(functions().map(([, properties]) => properties.Environment));
+    expect(everything).not.toMatch(/localhost|127\.0\.0\.1|\[::1\]|http:\/\//);
+    const [, api] = resourcesOf(prod.template, "AWS::ApiGatewayV2::Api")[0] ?? [];
+    expect(JSON.stringify(api)).not.toMatch(/localhost|http:\/\//);
+  });
+});
+
+describe("authorization wiring", () => {
+  test("every protected route has the authorizer on both APIs, public routes have none", () => {
+    const protectedKeys = new Set(ROUTES.map(routeKey));
+    const restResources = new Map(
+      resourcesOf(prod.template, "AWS::ApiGateway::Resource").map(([name, properties]) => [name, properties.PathPart as string]),
+    );
+    for (const [, method] of resourcesOf(prod.template, "AWS::ApiGateway::Method")) {
+      if (method.HttpMethod === "OPTIONS") {
+        expect(method.AuthorizationType).toBe("NONE");
+        continue;
+      }
+      const resource = restResources.get((method.ResourceId as { Ref: string }).Ref);
+      const key = `${method.HttpMethod as string} /${resource ?? ""}`;
+      expect([key, method.AuthorizationType]).toEqual([key, protectedKeys.has(key) ? "CUSTOM" : "NONE"]);
+    }
+    for (const [, route] of resourcesOf(prod.template, "AWS::ApiGatewayV2::Route")) {
+      const key = route.RouteKey as string;
+      expect([key, route.AuthorizationType ?? "NONE"]).toEqual([key, protectedKeys.has(key) ? "CUSTOM" : "NONE"]);
+    }
+  });
+
+  test("API Gateway may invoke the authorizer, from this API only", () => {
+    const permissions = resourcesOf(prod.template, "AWS::Lambda::Permission").filter(
+      ([, permission]) => JSON.stringify(permission.FunctionName).includes("AuthorizerLambdaFunction"),
+    );
+    expect(permissions).toHaveLength(2); // REST API and HTTP API
+    for (const [, permission] of permissions) {
+      expect(permission).toMatchObject({ Action: "lambda:InvokeFunction", Principal: "apigateway.amazonaws.com" });
+      expect(JSON.stringify(permission.SourceArn)).toMatch(/ApiGatewayRestApi|HttpApi/);
+    }
+  });
+
+  test("result caching is 300 s on both API kinds", () => {
+    expect(resourcesOf(prod.template, "AWS::ApiGateway::Authorizer")[0]?.[1].AuthorizerResultTtlInSeconds).toBe(300);
+    expect(resourcesOf(prod.template, "AWS::ApiGatewayV2::Authorizer")[0]?.[1].AuthorizerResultTtlInSeconds).toBe(300);
+  });
+});
+
+test("IAM: the functions may only write their own logs, and no action is a wildcard", () => {
+  const roles = resourcesOf(prod.template, "AWS::IAM::Role");
+  expect(roles).toHaveLength(1);
+  const statements = (roles[0]?.[1].Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown[] }> } }>).flatMap(
+    (policy) => policy.PolicyDocument.Statement,
+  );
+  const actions = statements.flatMap((statement) => statement.Action);
+  expect(actions.every((action) => action.startsWith("logs:") && !action.includes("*"))).toBe(true);
+  for (const statement of statements) expect(JSON.stringify(statement.Resource)).toContain("log-group:/aws/lambda/keycloak-lambda-authorizer-prod");
+});
+
+describe("local values cannot reach a deployed stage", () => {
+  test.each([
+    ["no issuer", []],
+    ["an http issuer", ["--param", "keycloakIssuer=http://keycloak.example.com/realms/demo"]],
+    ["a loopback issuer", ["--param", "keycloakIssuer=https://localhost:8443/realms/demo"]],
+    ["a loopback JWKS URI", ["--param", `keycloakIssuer=${ISSUER}`, "--param", "keycloakJwksUri=http://127.0.0.1:8080/certs"]],
+    ["KEYCLOAK_ALLOW_HTTP", ["--param", `keycloakIssuer=${ISSUER}`, "--param", "keycloakAllowHttp=true"]],
+  ])("packaging prod with %s fails with a clear message", async (_name, params) => {
+    const failure = await packageService(["--stage", "prod", ...params], { KEYCLOAK_ISSUER: "" }).then(
+      async (packaged) => {
+        await packaged.remove();
+        return "";
+      },
+      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ""}${error.stderr ?? ""}`,
+    );
+    expect(failure).toContain('Stage "prod" is not a local stage');
+  }, 120_000);
+});

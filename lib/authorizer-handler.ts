@@ -9,6 +9,7 @@ import { authorizationHeader, bearerToken } from "./bearer-token.js";
 import { toAuthorizerContext, type AuthorizerContext } from "./context.js";
 import { AuthorizerError, KeysUnavailableError, UnsupportedEventError } from "./errors.js";
 import { jsonLogger, type Logger } from "./log.js";
+import { logObserver, type DecisionObserver } from "./decision-observer.js";
 import { allowSimple, parseMethodArn, routePolicy } from "./policy.js";
 import { ROUTES, type Route } from "./routes.js";
 import type { AccessTokenVerifier } from "./verifier.js";
@@ -25,6 +26,9 @@ export const UNAUTHORIZED = "Unauthorized";
 
 export interface AuthorizerHandlerDependencies {
   readonly verifier: AccessTokenVerifier;
+  /** Where decisions go (logs, metrics); by default refusals and failures as JSON log lines. */
+  readonly observer?: DecisionObserver;
+  /** Shorthand for `observer: logObserver(log)`. */
   readonly log?: Logger;
   /** The routes REST policies are built from; lib/routes.ts by default. */
   readonly routes?: readonly Route[];
@@ -36,27 +40,35 @@ export interface AuthorizerHandlerDependencies {
  * with the reason code; unavailable keys throw a different error, which API Gateway answers with
  * a 500, so an outage of Keycloak is never mistaken for a bad token, nor turned into an Allow.
  */
-export function createAuthorizerHandler({ verifier, log = jsonLogger, routes = ROUTES }: AuthorizerHandlerDependencies) {
-  return async function authorizerHandler(event: AuthorizerEvent): Promise<AuthorizerResult> {
+export function createAuthorizerHandler({ verifier, log = jsonLogger, observer = logObserver(log), routes = ROUTES }: AuthorizerHandlerDependencies) {
+  return async function authorizerHandler(event: AuthorizerEvent, context?: { awsRequestId?: string }): Promise<AuthorizerResult> {
+    const started = performance.now();
     const kind = eventKind(event);
     try {
       if (kind === undefined) throw new UnsupportedEventError("not an API Gateway authorizer event");
-      const { claims } = await verifier.verify(bearerToken(authorizationValue(event, kind)));
-      const context = toAuthorizerContext(claims);
-      // HTTP API: the result cache is keyed by the token alone, so the answer must not depend on
-      // the route; the protected handler enforces each route's requirement (lib/route-access.ts).
-      if (kind === "http-v2") return allowSimple(context);
-      const stage = parseMethodArn((event as APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent).methodArn);
-      if (stage === undefined) throw new UnsupportedEventError("methodArn is not an execute-api ARN");
-      const principalId = typeof claims.sub === "string" ? claims.sub : String(claims.azp ?? "unknown");
-      return routePolicy(principalId, stage, claims, routes, context);
+      const { claims, kid } = await verifier.verify(bearerToken(authorizationValue(event, kind)));
+      const authorizerContext = toAuthorizerContext(claims);
+      let result: AuthorizerResult;
+      if (kind === "http-v2") {
+        // HTTP API: the result cache is keyed by the token alone, so the answer must not depend on
+        // the route; the protected handler enforces each route's requirement (lib/route-access.ts).
+        result = allowSimple(authorizerContext);
+      } else {
+        const stage = parseMethodArn((event as APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent).methodArn);
+        if (stage === undefined) throw new UnsupportedEventError("methodArn is not an execute-api ARN");
+        const principalId = typeof claims.sub === "string" ? claims.sub : String(claims.azp ?? "unknown");
+        result = routePolicy(principalId, stage, claims, routes, authorizerContext);
+      }
+      observer.allowed({ kind, event, kid, claims, latencyMs: performance.now() - started, requestId: context?.awsRequestId });
+      return result;
     } catch (error) {
       const failure = error instanceof AuthorizerError ? error : translateError(error);
+      const record = { kind, event, error: failure, latencyMs: performance.now() - started, requestId: context?.awsRequestId };
       if (failure instanceof KeysUnavailableError) {
-        log("ERROR", "authorizer failure", { reason: failure.code, stage: failure.stage, event: kind, detail: failure.message });
+        observer.failed(record);
         throw new Error("Authorizer failure: keys unavailable");
       }
-      log("WARN", "request refused", { reason: failure.code, stage: failure.stage, event: kind });
+      observer.refused(record);
       throw new Error(UNAUTHORIZED);
     }
   };

@@ -14,10 +14,10 @@ try {
     ...(process.env.KEYCLOAK_ISSUER ? { issuer: process.env.KEYCLOAK_ISSUER } : {}),
     port: Number(process.env.PORT ?? 3000),
     lambdaPort: Number(process.env.LAMBDA_PORT ?? 3002),
-    // Authorizer decisions (one JSON line each) always show; the rest of serverless-offline's
+    // Authorizer log lines (JSON) always show; metrics (EMF) and the rest of serverless-offline's
     // chatter only with VERBOSE=1.
     onOutput: (line) => {
-      if (verbose || line.startsWith("{")) console.log(line);
+      if (verbose || (line.startsWith("{") && !line.includes('"_aws"'))) console.log(line);
     },
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);

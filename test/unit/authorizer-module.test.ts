@@ -1,14 +1,18 @@
-import { afterAll, beforeAll, expect, test } from "@jest/globals";
-import type { APIGatewayAuthorizerResult } from "aws-lambda";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from "@jest/globals";
+import type { APIGatewayAuthorizerResult, Context } from "aws-lambda";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { authorizerEvent } from "../helpers/events.js";
 import { accessToken, generateRsaKey, type TestKey } from "../helpers/tokens.js";
 
 // The deployed entry point: config from the environment at import (cold start), one verifier for
-// every invocation after it.
+// every invocation after it, Powertools logs and EMF metrics on stdout.
 let idp: IdpStub;
 let key: TestKey;
-let handler: (event: unknown) => Promise<unknown>;
+let handler: (event: unknown, context: Context) => Promise<unknown>;
+let stdout: string[];
+
+const context = (id: string): Context =>
+  ({ awsRequestId: id, functionName: "authorizer", functionVersion: "$LATEST", invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:authorizer", memoryLimitInMB: "256" }) as Context;
 
 beforeAll(async () => {
   key = generateRsaKey();
@@ -16,19 +20,79 @@ beforeAll(async () => {
   idp.setDelay(50); // keep the cold callers in flight together
   process.env.KEYCLOAK_ISSUER = idp.issuer;
   process.env.KEYCLOAK_AUDIENCE = "secured-api";
+  process.env.KEYCLOAK_LOG_CLAIMS = "azp";
   ({ handler } = (await import("../../functions/authorizer.js")) as unknown as { handler: typeof handler });
 });
 afterAll(() => idp.close());
 
+beforeEach(() => {
+  stdout = [];
+  const capture = (chunk: string | Uint8Array): boolean => {
+    stdout.push(String(chunk));
+    return true;
+  };
+  jest.spyOn(process.stdout, "write").mockImplementation(capture);
+  jest.spyOn(process.stderr, "write").mockImplementation(capture);
+});
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+
+/** The JSON lines written out: Powertools log records and EMF metric documents. */
+function lines(): Array<Record<string, unknown>> {
+  return stdout.flatMap((chunk) => chunk.split("\n")).filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+const emf = (): Array<Record<string, unknown>> => lines().filter((line) => "_aws" in line);
+const logs = (): Array<Record<string, unknown>> => lines().filter((line) => !("_aws" in line));
+
 test("50 concurrent cold invocations share one discovery and one JWKS fetch, and all are allowed", async () => {
   const results = (await Promise.all(
-    Array.from({ length: 50 }, () => handler(authorizerEvent("rest-token", `Bearer ${accessToken(key, idp.issuer)}`))),
+    Array.from({ length: 50 }, (_, i) => handler(authorizerEvent("rest-token", `Bearer ${accessToken(key, idp.issuer)}`), context(`cold-${i}`))),
   )) as APIGatewayAuthorizerResult[];
   expect(results.every((result) => result.policyDocument.Statement[0]?.Effect === "Allow")).toBe(true);
   expect(idp.counts).toEqual({ discovery: 1, jwks: 1 });
 });
 
 test("warm invocations reuse the keys", async () => {
-  for (let i = 0; i < 10; i += 1) await handler(authorizerEvent("http-v2", `Bearer ${accessToken(key, idp.issuer)}`));
+  for (let i = 0; i < 10; i += 1) await handler(authorizerEvent("http-v2", `Bearer ${accessToken(key, idp.issuer)}`), context(`warm-${i}`));
   expect(idp.counts).toEqual({ discovery: 1, jwks: 1 });
+});
+
+describe("operations", () => {
+  test("an allowed request emits one EMF document with Allowed = 1", async () => {
+    await handler(authorizerEvent("http-v2", `Bearer ${accessToken(key, idp.issuer)}`), context("allow-1"));
+    const documents = emf();
+    expect(documents).toHaveLength(1);
+    expect(documents[0]).toMatchObject({ Allowed: 1, service: "keycloak-lambda-authorizer" });
+    const directive = (documents[0]?._aws as { CloudWatchMetrics: Array<{ Namespace: string; Metrics: Array<{ Name: string; Unit: string }> }> }).CloudWatchMetrics[0];
+    expect(directive?.Namespace).toBe("KeycloakAuthorizer");
+    expect(directive?.Metrics).toEqual([{ Name: "Allowed", Unit: "Count" }]);
+  });
+
+  test("a refusal is counted by reason and logged with request id, route, decision, reason and latency, never the token", async () => {
+    const token = accessToken(key, idp.issuer, { claims: { aud: "account" } });
+    await expect(handler(authorizerEvent("rest-token", `Bearer ${token}`), context("refuse-1"))).rejects.toThrow(/^Unauthorized$/);
+    expect(emf()).toEqual([expect.objectContaining({ Refused: 1, reason: "invalid_audience" })]);
+    const [line] = logs();
+    expect(line).toMatchObject({
+      level: "WARN",
+      message: "request refused",
+      function_request_id: "refuse-1",
+      route: "GET /secured",
+      decision: "deny",
+      reason: "invalid_audience",
+      stage: "claims",
+      event: "rest-token",
+    });
+    expect(typeof line?.latencyMs).toBe("number");
+    expect(stdout.join("")).not.toContain(token.split(".")[2]);
+    expect(stdout.join("")).not.toContain("alice@example.com");
+  });
+
+  test("allowed requests are not logged at the default level", async () => {
+    await handler(authorizerEvent("http-v2", `Bearer ${accessToken(key, idp.issuer)}`), context("quiet"));
+    expect(logs()).toEqual([]);
+    expect(emf()).toHaveLength(1);
+  });
 });

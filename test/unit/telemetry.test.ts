@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, expect, jest, test } from "@jest/globals";
+import type { Context } from "aws-lambda";
+import { createTelemetry } from "../../lib/telemetry.js";
+import { InvalidSignatureError, KeysUnavailableError } from "../../lib/errors.js";
+
+let written: string[];
+beforeEach(() => {
+  written = [];
+  const capture = (chunk: string | Uint8Array): boolean => {
+    written.push(String(chunk));
+    return true;
+  };
+  jest.spyOn(process.stdout, "write").mockImplementation(capture);
+  jest.spyOn(process.stderr, "write").mockImplementation(capture);
+});
+afterEach(() => {
+  jest.restoreAllMocks();
+  delete process.env.POWERTOOLS_LOG_LEVEL;
+});
+const records = (): Array<Record<string, unknown>> =>
+  written.flatMap((chunk) => chunk.split("\n")).filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
+const context = { awsRequestId: "req-1", functionName: "authorizer", invokedFunctionArn: "arn:aws:lambda:eu-west-1:1:function:a" } as Context;
+const event = { type: "TOKEN", methodArn: "arn:aws:execute-api:eu-west-1:1:api/dev/POST/reports" };
+
+test("at DEBUG, allowed decisions are logged with key id, route, latency and only the chosen claims", async () => {
+  process.env.POWERTOOLS_LOG_LEVEL = "DEBUG";
+  const telemetry = createTelemetry({ logClaims: ["azp", "sub"] });
+  await telemetry.wrap(async () => {
+    telemetry.observer.allowed({ kind: "rest-token", event, kid: "k1", latencyMs: 0.42, requestId: "req-1", claims: { sub: "s", azp: "api-client", email: "alice@example.com" } });
+    return "ok";
+  })(undefined, context);
+  const log = records().find((record) => record.message === "request allowed");
+  expect(log).toMatchObject({ level: "DEBUG", decision: "allow", kid: "k1", route: "POST /reports", latencyMs: 0.42, claims: { sub: "s", azp: "api-client" } });
+  expect(JSON.stringify(records())).not.toContain("alice@example.com");
+});
+
+test("key fetches, failures and token-cache hits are counted; failures are ERROR lines", async () => {
+  const telemetry = createTelemetry();
+  await telemetry.wrap(async () => {
+    telemetry.keyFetch({ ok: true, kind: "discovery" });
+    telemetry.keyFetch({ ok: false, kind: "jwks" });
+    telemetry.tokenCacheHit();
+    telemetry.observer.failed({ kind: "http-v2", event: { routeKey: "GET /admin" }, latencyMs: 3, requestId: "req-1", error: new KeysUnavailableError("down") });
+    telemetry.observer.refused({ kind: "http-v2", event: { routeKey: "GET /admin" }, latencyMs: 1, requestId: "req-1", error: new InvalidSignatureError("bad") });
+    return "ok";
+  })(undefined, context);
+  const metrics = records().filter((record) => "_aws" in record);
+  expect(metrics).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ KeyFetches: 1, kind: "discovery" }),
+      expect.objectContaining({ KeyFetchFailures: 1, kind: "jwks" }),
+      expect.objectContaining({ AuthorizerFailures: 1, reason: "keys_unavailable" }),
+      expect.objectContaining({ Refused: 1, reason: "invalid_signature" }),
+      expect.objectContaining({ TokenCacheHits: 1 }),
+    ]),
+  );
+  expect(records().find((record) => record.message === "authorizer failure")).toMatchObject({ level: "ERROR", decision: "error", route: "GET /admin", reason: "keys_unavailable" });
+});
+
+test("an invocation without metrics publishes nothing (no empty EMF, no warning)", async () => {
+  const telemetry = createTelemetry();
+  await telemetry.wrap(async () => "ok")(undefined, context);
+  expect(records()).toEqual([]);
+});

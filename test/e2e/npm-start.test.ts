@@ -30,7 +30,8 @@ test("npm start serves the API with the embedded provider, and Ctrl-C stops all 
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes("ready in")) resolve();
+      // The curl example is the last line printed; it may arrive in a later chunk than "ready in".
+      if (output.includes("ready in") && output.includes("--user alice)")) resolve();
     });
     child.stderr.on("data", (chunk: Buffer) => {
       output += chunk.toString();

@@ -28,6 +28,7 @@ try {
     const rest = `${route.method} ${stack.baseUrl}/dev${route.path}`;
     console.log(`  ${rest.padEnd(40)} ${route.method} ${stack.baseUrl}${route.path}  ${route.summary}`);
   }
+  console.log(`docs:     ${stack.baseUrl}/docs (Swagger UI: Authorize, log in as alice/alice or bob/bob)`);
   console.log(`ready in ${seconds}s. Try:`);
   console.log(`  curl -H "Authorization: Bearer $(npm run -s token -- --user alice)" ${stack.baseUrl}/secured`);
 

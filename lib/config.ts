@@ -28,6 +28,8 @@ export interface AuthorizerConfig {
   readonly jwksCooldownSeconds: number;
   /** When a refresh fails, known keys stay usable this long past their max age. */
   readonly jwksMaxStaleSeconds: number;
+  /** Most verified tokens remembered per instance, so a repeated token skips the RSA check; 0 disables. */
+  readonly tokenCacheSize: number;
 }
 
 /** Documented defaults; the README's configuration table lists the same values. */
@@ -39,6 +41,7 @@ export const DEFAULTS = {
   jwksMaxAgeSeconds: 600,
   jwksCooldownSeconds: 30,
   jwksMaxStaleSeconds: 3600,
+  tokenCacheSize: 1000,
 } as const;
 
 const MAX_CLOCK_SKEW_SECONDS = 60;
@@ -80,6 +83,7 @@ export function loadConfig(env: Env): AuthorizerConfig {
     jwksMaxAgeSeconds: integer(env, "KEYCLOAK_JWKS_MAX_AGE_SECONDS", DEFAULTS.jwksMaxAgeSeconds, 1, 86_400),
     jwksCooldownSeconds: integer(env, "KEYCLOAK_JWKS_COOLDOWN_SECONDS", DEFAULTS.jwksCooldownSeconds, 0, 3600),
     jwksMaxStaleSeconds: integer(env, "KEYCLOAK_JWKS_MAX_STALE_SECONDS", DEFAULTS.jwksMaxStaleSeconds, 0, 86_400),
+    tokenCacheSize: integer(env, "KEYCLOAK_TOKEN_CACHE_SIZE", DEFAULTS.tokenCacheSize, 0, 100_000),
   });
 }
 

@@ -52,6 +52,11 @@ export class KeycloakJwksCache implements JwksCache {
   private lastFailure: KeysUnavailableError | undefined;
   /** Fetches started, discovery and JWKS alike; read by tests and benchmarks. */
   fetchCount = 0;
+  /**
+   * Bumped whenever a key set replaces the previous one, so anything derived from the old keys
+   * (the verified-token cache) can tell that it is out of date without a callback.
+   */
+  generation = 0;
 
   constructor(options: KeycloakJwksCacheOptions) {
     this.options = { maxStaleMs: 0, failureBackoffMs: 5000, now: Date.now, ...options };
@@ -95,6 +100,12 @@ export class KeycloakJwksCache implements JwksCache {
 
   addJwks(_jwksUri: string, jwks: Jwks): void {
     this.keys = indexKeys(jwks, this.options.now());
+    this.generation += 1;
+  }
+
+  /** True while the current keys are used without a refresh (by this cache's own clock). */
+  hasFreshKeys(): boolean {
+    return this.keys !== undefined && this.options.now() - this.keys.fetchedAt < this.options.maxAgeMs;
   }
 
   async getJwks(_jwksUri?: string): Promise<Jwks> {
@@ -125,6 +136,7 @@ export class KeycloakJwksCache implements JwksCache {
     this.inflight = this.load().then(
       (keys) => {
         this.keys = keys;
+        this.generation += 1;
         this.lastFailure = undefined;
         this.inflight = undefined;
         return keys;

@@ -46,6 +46,7 @@ import {
 import { createFetchJson } from "./fetch-json.js";
 import { discoveryUrl } from "./discovery.js";
 import { KeycloakJwksCache } from "./jwks-cache.js";
+import { VerifiedTokenCache } from "./verified-token-cache.js";
 
 /** The claims of a verified Keycloak access token, as JSON. */
 export type KeycloakClaims = JwtPayload;
@@ -138,17 +139,30 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
   );
 
   const decompose = (token: string): DecomposedJwt => {
-    // Before any parsing: a hostile multi-megabyte header must cost nothing.
-    if (token.length > config.maxTokenBytes) throw new TokenTooLargeError("token exceeds the size cap");
     const decomposed = decomposeUnverifiedJwt(token);
     checkHeader(decomposed.header, allowedAlgorithms);
+    // Before any key lookup: aws-jwt-verify caches each converted public key under the token's
+    // still unverified `iss`, so a flood of forged tokens with distinct issuers would grow that
+    // cache without bound (about 200 MiB per 20,000 tokens with a 10 KB `iss`). Checked here,
+    // only the configured issuer ever reaches it. (aws-jwt-verify checks `iss` again afterwards.)
+    if (decomposed.payload.iss !== config.issuer) throw new InvalidIssuerError("token iss is not the configured issuer");
     return decomposed;
   };
+
+  // A repeated token (a client reusing its access token for every call) skips parsing and RSA.
+  // Entries are tied to the key set's generation and served only while those keys are fresh,
+  // and the cache itself re-applies the exp/nbf/iat windows with the same skew on every hit.
+  const verified = new VerifiedTokenCache<VerifiedAccessToken>({ maxEntries: config.tokenCacheSize, clockSkewSeconds: skew });
 
   return {
     jwksCache,
     async verify(token) {
       try {
+        // Before any hashing or parsing: a hostile multi-megabyte token must cost nothing.
+        if (token.length > config.maxTokenBytes) throw new TokenTooLargeError("token exceeds the size cap");
+        const generation = jwksCache.generation;
+        const hit = jwksCache.hasFreshKeys() ? verified.get(token, generation) : undefined;
+        if (hit !== undefined) return hit;
         const decomposed = decompose(token);
         let claims: JwtPayload;
         try {
@@ -156,9 +170,13 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
           claims = core.verifySyncDecomposed(decomposed);
         } catch (error) {
           if (!(error instanceof JwksNotAvailableInCacheError)) throw error;
-          claims = await core.verifyAsyncDecomposed(decomposed);
+          // Verified after an await, possibly with keys of another generation than the one read
+          // above: not cached. The next use of this token takes the synchronous path and is.
+          return Object.freeze({ claims: deepFreeze(await core.verifyAsyncDecomposed(decomposed)), kid: decomposed.header.kid as string });
         }
-        return { claims, kid: decomposed.header.kid as string };
+        const result = Object.freeze({ claims: deepFreeze(claims), kid: decomposed.header.kid as string });
+        verified.set(token, result, claims, generation);
+        return result;
       } catch (error) {
         throw translateError(error);
       }
@@ -171,6 +189,15 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
       }
     },
   };
+}
+
+/** Cached claims are handed to every later caller of the same token: none may change them. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 function checkHeader(header: JwtHeader, allowedAlgorithms: ReadonlySet<string>): void {

@@ -1,0 +1,129 @@
+import { hash } from "node:crypto";
+
+/**
+ * The time claims that bound how long a verification result stays true. Only numbers count:
+ * the verifier has already refused tokens whose time claims are not numbers.
+ */
+export interface TokenTimes {
+  readonly exp?: number | undefined;
+  readonly nbf?: number | undefined;
+  readonly iat?: number | undefined;
+}
+
+export interface VerifiedTokenCacheOptions {
+  /** Most entries kept; the least recently used one is dropped first. 0 disables the cache. */
+  readonly maxEntries: number;
+  /** The verifier's clock skew, so a cached answer flips at exactly the instant a fresh check would. */
+  readonly clockSkewSeconds: number;
+  /** Milliseconds since the epoch; the verifier's time checks use `Date.now`, so this defaults to it. */
+  readonly now?: () => number;
+}
+
+interface Entry<T> {
+  readonly value: T;
+  /** Served only while notBefore <= now <= notAfter (milliseconds). */
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+/**
+ * Successful verifications, keyed by the SHA-256 of the whole token.
+ *
+ * Why SHA-256 and not the token or a faster hash: the key must be collision-resistant, because a
+ * hit skips the signature check; with a non-cryptographic hash (FNV, xxHash, a prefix) an attacker
+ * could craft a forged token that lands on a verified entry. Hashing also keeps bearer tokens out
+ * of the heap, and costs about a microsecond, against tens for an RSA verification.
+ *
+ * Why a generation: every entry is only as good as the key set that verified it. The owner passes
+ * the key set's generation on each call; when it differs from the one the entries were made
+ * under, all entries are dropped at once (rotation, or a refresh that might have withdrawn a key).
+ *
+ * Only acceptances are ever stored; a rejection is never remembered, so a later valid token is
+ * never refused from here, and a refused token is never accepted from here.
+ */
+export class VerifiedTokenCache<T> {
+  private readonly entries = new Map<string, Entry<T>>();
+  private readonly maxEntries: number;
+  private readonly skewMs: number;
+  private readonly now: () => number;
+  private generation: number | undefined;
+
+  constructor(options: VerifiedTokenCacheOptions) {
+    if (!Number.isSafeInteger(options.maxEntries) || options.maxEntries < 0) {
+      throw new RangeError("maxEntries must be a whole number, 0 or more");
+    }
+    this.maxEntries = options.maxEntries;
+    this.skewMs = options.clockSkewSeconds * 1000;
+    // Looked up on each call, not captured: the verifier's checks read the global Date.now at the
+    // moment of the check (and so do fake clocks in tests), and the cache must agree with them.
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The cached value for exactly this token, if it was verified under `generation` and is still in its time window. */
+  get(token: string, generation: number): T | undefined {
+    if (this.maxEntries === 0) return undefined;
+    if (generation !== this.generation) {
+      this.reset(generation);
+      return undefined;
+    }
+    const key = keyOf(token);
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    const now = this.now();
+    if (now > entry.notAfter || now < entry.notBefore) {
+      // Past exp (plus skew) it can never be valid again; before nbf (a clock stepped back) it
+      // could, but re-verifying is the safe and simple answer.
+      this.entries.delete(key);
+      return undefined;
+    }
+    // Most recently used goes last: Map keeps insertion order, so the first key is the LRU one.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.value;
+  }
+
+  /**
+   * Remember an acceptance, made with the keys of `generation`. `times` are the token's verified
+   * claims. Call only after a successful check.
+   */
+  set(token: string, value: T, times: TokenTimes, generation: number): void {
+    if (this.maxEntries === 0) return;
+    // No exp means no natural end: the verifier refuses such tokens, and neither do we keep them.
+    if (typeof times.exp !== "number") return;
+    if (generation !== this.generation) this.reset(generation);
+    // Same boundaries as aws-jwt-verify and the verifier's iat check: accepted while
+    // exp + skew >= now, nbf - skew <= now and iat - skew <= now.
+    const notAfter = times.exp * 1000 + this.skewMs;
+    const notBefore = Math.max(
+      typeof times.nbf === "number" ? times.nbf * 1000 - this.skewMs : Number.NEGATIVE_INFINITY,
+      typeof times.iat === "number" ? times.iat * 1000 - this.skewMs : Number.NEGATIVE_INFINITY,
+    );
+    const now = this.now();
+    if (now > notAfter || now < notBefore) return;
+    const key = keyOf(token);
+    this.entries.delete(key);
+    this.entries.set(key, { value, notBefore, notAfter });
+    if (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  private reset(generation: number): void {
+    this.entries.clear();
+    this.generation = generation;
+  }
+}
+
+function keyOf(token: string): string {
+  // One-shot hash (no Hash object): the cheapest SHA-256 Node offers for short inputs.
+  return hash("sha256", token, "base64");
+}

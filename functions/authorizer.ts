@@ -9,7 +9,7 @@ const config = loadConfig(process.env);
 const telemetry = createTelemetry({
   logClaims: (process.env.KEYCLOAK_LOG_CLAIMS ?? "").split(",").map((name) => name.trim()).filter(Boolean),
 });
-const verifier = createAccessTokenVerifier(config);
+const verifier = createAccessTokenVerifier(config, { onKeyFetch: telemetry.keyFetch, onTokenCacheHit: telemetry.tokenCacheHit });
 
 // Start fetching the realm's keys during init instead of on the first request. A failure here is
 // only logged: the first request retries (after the failure backoff) and answers for itself.

@@ -20,6 +20,8 @@ export interface KeycloakJwksCacheOptions {
   /** After a failed fetch, no new fetch is attempted for this long. */
   readonly failureBackoffMs?: number;
   readonly now?: () => number;
+  /** Told of every discovery and JWKS fetch and whether it succeeded (for metrics). */
+  readonly onFetch?: (fetch: { kind: "discovery" | "jwks"; ok: boolean }) => void;
 }
 
 interface KeySet {
@@ -43,7 +45,8 @@ const MIN_RSA_MODULUS_BITS = 2048;
  * One instance serves one issuer, so the `jwksUri` argument of the interface is ignored.
  */
 export class KeycloakJwksCache implements JwksCache {
-  private readonly options: Required<Omit<KeycloakJwksCacheOptions, "jwksUri">>;
+  private readonly options: Required<Omit<KeycloakJwksCacheOptions, "jwksUri" | "onFetch">>;
+  private readonly onFetch: KeycloakJwksCacheOptions["onFetch"];
   private jwksUri: string | undefined;
   private keys: KeySet | undefined;
   private inflight: Promise<KeySet> | undefined;
@@ -61,6 +64,7 @@ export class KeycloakJwksCache implements JwksCache {
   constructor(options: KeycloakJwksCacheOptions) {
     this.options = { maxStaleMs: 0, failureBackoffMs: 5000, now: Date.now, ...options };
     this.jwksUri = options.jwksUri;
+    this.onFetch = options.onFetch;
   }
 
   async getJwk(_jwksUri: string, decomposedJwt: DecomposedJwt): Promise<JwkWithKid> {
@@ -155,12 +159,22 @@ export class KeycloakJwksCache implements JwksCache {
 
   private async load(): Promise<KeySet> {
     if (this.jwksUri === undefined) {
-      this.fetchCount += 1;
-      this.jwksUri = await discoverJwksUri(this.options.issuer, this.options.fetchJson);
+      this.jwksUri = await this.counted("discovery", () => discoverJwksUri(this.options.issuer, this.options.fetchJson));
     }
+    const jwksUri = this.jwksUri;
+    return this.counted("jwks", async () => indexKeys(await this.options.fetchJson(jwksUri), this.options.now()));
+  }
+
+  private async counted<T>(kind: "discovery" | "jwks", fetch: () => Promise<T>): Promise<T> {
     this.fetchCount += 1;
-    const document = await this.options.fetchJson(this.jwksUri);
-    return indexKeys(document, this.options.now());
+    try {
+      const result = await fetch();
+      this.onFetch?.({ kind, ok: true });
+      return result;
+    } catch (error) {
+      this.onFetch?.({ kind, ok: false });
+      throw error;
+    }
   }
 }
 

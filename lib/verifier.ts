@@ -89,6 +89,10 @@ class DecomposedJwtVerifier extends JwtVerifier<VerifyProperties, { issuer: stri
 
 export interface VerifierDependencies {
   readonly jwksCache?: KeycloakJwksCache;
+  /** Told of every discovery and JWKS fetch (for metrics); ignored when `jwksCache` is given. */
+  readonly onKeyFetch?: (fetch: { kind: "discovery" | "jwks"; ok: boolean }) => void;
+  /** Told when a repeated token is answered from the verified-token cache (for metrics). */
+  readonly onTokenCacheHit?: () => void;
 }
 
 /**
@@ -110,6 +114,7 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
       maxAgeMs: config.jwksMaxAgeSeconds * 1000,
       cooldownMs: config.jwksCooldownSeconds * 1000,
       maxStaleMs: config.jwksMaxStaleSeconds * 1000,
+      ...(dependencies.onKeyFetch === undefined ? {} : { onFetch: dependencies.onKeyFetch }),
     });
   const skew = config.clockSkewSeconds;
   const allowedAlgorithms: ReadonlySet<string> = new Set(config.algorithms);
@@ -162,7 +167,10 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
         if (token.length > config.maxTokenBytes) throw new TokenTooLargeError("token exceeds the size cap");
         const generation = jwksCache.generation;
         const hit = jwksCache.hasFreshKeys() ? verified.get(token, generation) : undefined;
-        if (hit !== undefined) return hit;
+        if (hit !== undefined) {
+          dependencies.onTokenCacheHit?.();
+          return hit;
+        }
         const decomposed = decompose(token);
         let claims: JwtPayload;
         try {

@@ -90,6 +90,16 @@ describe("operations", () => {
     expect(stdout.join("")).not.toContain("alice@example.com");
   });
 
+  test("a repeated token is a token-cache hit, counted in the invocation's EMF document", async () => {
+    const token = accessToken(key, idp.issuer);
+    await handler(authorizerEvent("http-v2", `Bearer ${token}`), context("first"));
+    await handler(authorizerEvent("http-v2", `Bearer ${token}`), context("again"));
+    const documents = emf();
+    expect(documents).toHaveLength(2);
+    expect(documents[0]).not.toHaveProperty("TokenCacheHits");
+    expect(documents[1]).toMatchObject({ Allowed: 1, TokenCacheHits: 1 });
+  });
+
   test("allowed requests are not logged at the default level", async () => {
     await handler(authorizerEvent("http-v2", `Bearer ${accessToken(key, idp.issuer)}`), context("quiet"));
     expect(logs()).toEqual([]);

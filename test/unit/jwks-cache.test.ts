@@ -116,6 +116,20 @@ describe("enc keys", () => {
   });
 });
 
+test("every fetch is reported with its kind and outcome (for metrics)", async () => {
+  const key = generateRsaKey();
+  const idp = await stub([key.jwk]);
+  const fetches: string[] = [];
+  const verifier = createAccessTokenVerifier(testConfig(idp.issuer), { onKeyFetch: ({ kind, ok }) => fetches.push(`${kind}:${ok}`) });
+  await verifier.verify(accessToken(key, idp.issuer));
+  idp.override((request, response) => {
+    response.writeHead(500).end();
+    return request.url !== undefined;
+  });
+  await expect(verifier.verify(accessToken({ ...key, kid: "rotated" }, idp.issuer))).rejects.toBeInstanceOf(KeysUnavailableError);
+  expect(fetches).toEqual(["discovery:true", "jwks:true", "jwks:false"]);
+});
+
 describe("failures", () => {
   test("a failed fetch is not retried on every request (backoff)", async () => {
     const key = generateRsaKey();

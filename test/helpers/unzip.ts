@@ -41,3 +41,23 @@ export function unzip(file: string, dir: string): Promise<string[]> {
     });
   });
 }
+
+/** The files of a zip with their uncompressed sizes, without extracting it. */
+export function listZip(file: string): Promise<Array<{ name: string; size: number }>> {
+  return new Promise((done, fail) => {
+    yauzl.open(file, { lazyEntries: true }, (error, zip) => {
+      if (error !== null || zip === undefined) {
+        fail(error ?? new Error(`cannot open ${file}`));
+        return;
+      }
+      const entries: Array<{ name: string; size: number }> = [];
+      zip.on("entry", (entry: yauzl.Entry) => {
+        if (!entry.fileName.endsWith("/")) entries.push({ name: entry.fileName, size: entry.uncompressedSize });
+        zip.readEntry();
+      });
+      zip.once("end", () => done(entries));
+      zip.once("error", fail);
+      zip.readEntry();
+    });
+  });
+}

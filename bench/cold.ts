@@ -42,7 +42,8 @@ async function burst() {
 }
 const cold = await burst();
 const warm = await burst();
-process.stdout.write(JSON.stringify({ cold, warm }));
+// The deployed handler writes its logs and EMF metrics to stdout too: mark our line.
+process.stdout.write("\\nBENCH_RESULT " + JSON.stringify({ cold, warm }) + "\\n");
 `;
 
 function run(args: string[], env: Record<string, string>, stdin?: string): Promise<{ ms: number; stdout: string }> {
@@ -112,7 +113,8 @@ export async function coldFigures(runs: number): Promise<Figure[]> {
       stubs.push(stub);
       const events = Array.from({ length: BURST }, () => authorizerEvent("http-v2", `Bearer ${accessToken(key, stub.issuer)}`));
       const { stdout } = await run(["--input-type=module", "-e", BURST_SCRIPT], lambdaEnv(stub, file), JSON.stringify(events));
-      const { cold, warm } = JSON.parse(stdout) as { cold: number[]; warm: number[] };
+      const line = stdout.split("\n").find((candidate) => candidate.startsWith("BENCH_RESULT ")) ?? "";
+      const { cold, warm } = JSON.parse(line.slice("BENCH_RESULT ".length)) as { cold: number[]; warm: number[] };
       discovery.push(stub.counts.discovery);
       jwks.push(stub.counts.jwks);
       p50.push(percentile(cold, 50));

@@ -180,9 +180,11 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
           if (!(error instanceof JwksNotAvailableInCacheError)) throw error;
           // Verified after an await, possibly with keys of another generation than the one read
           // above: not cached. The next use of this token takes the synchronous path and is.
-          return Object.freeze({ claims: deepFreeze(await core.verifyAsyncDecomposed(decomposed)), kid: decomposed.header.kid as string });
+          return { claims: await core.verifyAsyncDecomposed(decomposed), kid: decomposed.header.kid as string };
         }
-        const result = Object.freeze({ claims: deepFreeze(claims), kid: decomposed.header.kid as string });
+        // Cached results are shared by every later call with the same token: read-only by contract
+        // (nothing here writes to claims; freezing them would cost ~1 µs per verification).
+        const result: VerifiedAccessToken = { claims, kid: decomposed.header.kid as string };
         verified.set(token, result, claims, generation);
         return result;
       } catch (error) {
@@ -197,15 +199,6 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
       }
     },
   };
-}
-
-/** Cached claims are handed to every later caller of the same token: none may change them. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 function checkHeader(header: JwtHeader, allowedAlgorithms: ReadonlySet<string>): void {

@@ -162,8 +162,6 @@ describe("the verifier with its token cache", () => {
     const third = await verifier.verify(token);
     expect(second).toEqual(first);
     expect(third).toBe(second);
-    expect(Object.isFrozen(third.claims)).toBe(true);
-    expect(Object.isFrozen(third.claims.realm_access)).toBe(true);
   });
 
   test("KEYCLOAK_TOKEN_CACHE_SIZE=0 verifies every time", async () => {

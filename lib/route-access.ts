@@ -1,5 +1,5 @@
 import type middy from "@middy/core";
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from "aws-lambda";
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { claimsFromEvent, type EventWithAuthorizer } from "./context.js";
 import { MissingAuthorizerContextError } from "./errors.js";
 import { forbidden, unauthorized } from "./http-error.js";
@@ -33,8 +33,8 @@ export function routeOfEvent(event: ProxyEvent): Route | undefined {
  * this is where HTTP API routes are enforced, and where REST gets a second check.
  * 401 without a usable identity, 403 when the claims lack the route's rights.
  */
-export function routeAccess(options: { realm: string }): middy.MiddlewareObj<ProxyEvent, unknown, Error, RouteAccessContext & import("aws-lambda").Context> {
-  const routeAccessBefore: middy.MiddlewareFn<ProxyEvent, unknown, Error, RouteAccessContext & import("aws-lambda").Context> = (request) => {
+export function routeAccess(options: { realm: string }): middy.MiddlewareObj<ProxyEvent, unknown, Error, RouteAccessContext & Context> {
+  const routeAccessBefore: middy.MiddlewareFn<ProxyEvent, unknown, Error, RouteAccessContext & Context> = (request) => {
     let claims: KeycloakClaims;
     try {
       claims = claimsFromEvent(request.event as EventWithAuthorizer);
@@ -52,7 +52,8 @@ export function routeAccess(options: { realm: string }): middy.MiddlewareObj<Pro
       throw forbidden(options.realm, "a route declaration");
     }
     if (route.requires !== undefined && !isSatisfied(route.requires, claims)) {
-      jsonLogger("WARN", "request forbidden", { reason: "insufficient_rights", route: `${route.method} ${route.path}`, sub: typeof claims.sub === "string" ? claims.sub : undefined });
+      // No claims in the log line: operators choose those for the authorizer's logs only.
+      jsonLogger("WARN", "request forbidden", { reason: "insufficient_rights", route: `${route.method} ${route.path}` });
       throw forbidden(options.realm, describeRequirement(route.requires));
     }
     request.context.claims = claims;

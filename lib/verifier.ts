@@ -52,6 +52,7 @@ import { VerifiedTokenCache } from "./verified-token-cache.js";
 export type KeycloakClaims = JwtPayload;
 
 export interface VerifiedAccessToken {
+  /** Shared with later calls that present the same token (the token cache): never mutate. */
   readonly claims: KeycloakClaims;
   /** The key that verified it, for logs. */
   readonly kid: string;
@@ -163,7 +164,7 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     jwksCache,
     async verify(token) {
       try {
-        // Before any hashing or parsing: a hostile multi-megabyte token must cost nothing.
+        // Before any lookup or parsing: a hostile multi-megabyte token must cost nothing.
         if (token.length > config.maxTokenBytes) throw new TokenTooLargeError("token exceeds the size cap");
         const generation = jwksCache.generation;
         const hit = jwksCache.hasFreshKeys() ? verified.get(token, generation) : undefined;

@@ -7,7 +7,14 @@ const { buildSync } = require("esbuild");
 const Module = require("node:module");
 const path = require("node:path");
 
+// serverless.yml reads this file more than once per run (events, CORS origins): transpile once.
+let routes;
 function loadRoutes() {
+  routes ??= transpileRoutes();
+  return routes;
+}
+
+function transpileRoutes() {
   const entry = path.join(__dirname, "..", "lib", "routes.ts");
   const result = buildSync({ entryPoints: [entry], bundle: true, format: "cjs", platform: "node", target: "node20", write: false, logLevel: "silent" });
   const compiled = new Module(entry);

@@ -52,34 +52,17 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     const sid = randomUUID();
     const resourceServer = new provider.ResourceServer(deps.resource, deps.resourceServerInfo(client.clientId));
 
-    const at = new provider.AccessToken({
-      accountId,
-      client,
-      grantId,
-      gty: "password",
-      scope,
-      sid,
-      // There is no oidc-provider browser session to bind to, so the tokens live on their own TTLs.
-      expiresWithSession: false,
-      resourceServer,
-    });
+    // What the access and refresh tokens of this login share. There is no oidc-provider browser
+    // session to bind them to, so the tokens live on their own TTLs.
+    const login = { accountId, client, grantId, gty: "password", scope, sid, expiresWithSession: false } as const;
+    const at = new provider.AccessToken({ ...login, resourceServer });
     ctx.oidc.entity("AccessToken", at);
     const accessToken = await at.save();
 
     let refreshToken: string | undefined;
     let refreshExpiresIn: number | undefined;
     if (client.grantTypeAllowed("refresh_token")) {
-      const rt = new provider.RefreshToken({
-        accountId,
-        client,
-        grantId,
-        gty: "password",
-        scope,
-        sid,
-        resource: deps.resource,
-        expiresWithSession: false,
-        rotations: 0,
-      });
+      const rt = new provider.RefreshToken({ ...login, resource: deps.resource, rotations: 0 });
       ctx.oidc.entity("RefreshToken", rt);
       refreshToken = await rt.save();
       refreshExpiresIn = rt.expiration;

@@ -3,13 +3,14 @@ import type { APIGatewayAuthorizerResult, Context } from "aws-lambda";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { authorizerEvent } from "../helpers/events.js";
 import { accessToken, generateRsaKey, type TestKey } from "../helpers/tokens.js";
+import { captureOutput, type CapturedOutput } from "../helpers/captured-output.js";
 
 // The deployed entry point: config from the environment at import (cold start), one verifier for
 // every invocation after it, Powertools logs and EMF metrics on stdout.
 let idp: IdpStub;
 let key: TestKey;
 let handler: (event: unknown, context: Context) => Promise<unknown>;
-let stdout: string[];
+let output: CapturedOutput;
 
 const context = (id: string): Context =>
   ({ awsRequestId: id, functionName: "authorizer", functionVersion: "$LATEST", invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:authorizer", memoryLimitInMB: "256" }) as Context;
@@ -26,23 +27,14 @@ beforeAll(async () => {
 afterAll(() => idp.close());
 
 beforeEach(() => {
-  stdout = [];
-  const capture = (chunk: string | Uint8Array): boolean => {
-    stdout.push(String(chunk));
-    return true;
-  };
-  jest.spyOn(process.stdout, "write").mockImplementation(capture);
-  jest.spyOn(process.stderr, "write").mockImplementation(capture);
+  output = captureOutput();
 });
 afterEach(() => {
   jest.restoreAllMocks();
 });
 
 
-/** The JSON lines written out: Powertools log records and EMF metric documents. */
-function lines(): Array<Record<string, unknown>> {
-  return stdout.flatMap((chunk) => chunk.split("\n")).filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+const lines = (): Array<Record<string, unknown>> => output.records();
 const emf = (): Array<Record<string, unknown>> => lines().filter((line) => "_aws" in line);
 const logs = (): Array<Record<string, unknown>> => lines().filter((line) => !("_aws" in line));
 
@@ -86,8 +78,8 @@ describe("operations", () => {
       event: "rest-token",
     });
     expect(typeof line?.latencyMs).toBe("number");
-    expect(stdout.join("")).not.toContain(token.split(".")[2]);
-    expect(stdout.join("")).not.toContain("alice@example.com");
+    expect(output.text()).not.toContain(token.split(".")[2]);
+    expect(output.text()).not.toContain("alice@example.com");
   });
 
   test("a repeated token is a token-cache hit, counted in the invocation's EMF document", async () => {

@@ -2,23 +2,17 @@ import { afterEach, beforeEach, expect, jest, test } from "@jest/globals";
 import type { Context } from "aws-lambda";
 import { createTelemetry } from "../../lib/telemetry.js";
 import { InvalidSignatureError, KeysUnavailableError } from "../../lib/errors.js";
+import { captureOutput, type CapturedOutput } from "../helpers/captured-output.js";
 
-let written: string[];
+let output: CapturedOutput;
 beforeEach(() => {
-  written = [];
-  const capture = (chunk: string | Uint8Array): boolean => {
-    written.push(String(chunk));
-    return true;
-  };
-  jest.spyOn(process.stdout, "write").mockImplementation(capture);
-  jest.spyOn(process.stderr, "write").mockImplementation(capture);
+  output = captureOutput();
 });
 afterEach(() => {
   jest.restoreAllMocks();
   delete process.env.POWERTOOLS_LOG_LEVEL;
 });
-const records = (): Array<Record<string, unknown>> =>
-  written.flatMap((chunk) => chunk.split("\n")).filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
+const records = (): Array<Record<string, unknown>> => output.records();
 const context = { awsRequestId: "req-1", functionName: "authorizer", invokedFunctionArn: "arn:aws:lambda:eu-west-1:1:function:a" } as Context;
 const event = { type: "TOKEN", methodArn: "arn:aws:execute-api:eu-west-1:1:api/dev/POST/reports" };
 

@@ -4,20 +4,22 @@
  * Env: KEYCLOAK_ISSUER (default http://localhost:8080/realms/demo), PORT (3000), LAMBDA_PORT (3002).
  */
 import { ROUTES } from "../lib/routes.js";
+import { createConsoleFilter } from "./console-lines.js";
 import { startStack } from "./stack.js";
 
 const started = performance.now();
 const verbose = process.env.VERBOSE === "1";
+const filter = createConsoleFilter();
 
 try {
   const stack = await startStack({
     ...(process.env.KEYCLOAK_ISSUER ? { issuer: process.env.KEYCLOAK_ISSUER } : {}),
     port: Number(process.env.PORT ?? 3000),
     lambdaPort: Number(process.env.LAMBDA_PORT ?? 3002),
-    // Authorizer log lines (JSON) always show; metrics (EMF) and the rest of serverless-offline's
-    // chatter only with VERBOSE=1.
+    // One short line per refused request (local/console-lines.ts); everything raw with VERBOSE=1.
     onOutput: (line) => {
-      if (verbose || (line.startsWith("{") && !line.includes('"_aws"'))) console.log(line);
+      const shown = verbose ? line : filter(line);
+      if (shown !== undefined) console.log(shown);
     },
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);

@@ -7,13 +7,15 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import Provider, { type Client } from "oidc-provider";
+import type { Client } from "oidc-provider";
 import { Accounts } from "./accounts.js";
 import { originAllowed, uriMatches } from "./clients.js";
 import { buildConfiguration, REALM_RESOURCE, resourceServerInfo, ROUTES } from "./configuration.js";
 import { handleInteraction } from "./interactions.js";
 import { KeyRing } from "./keys.js";
 import { registerPasswordGrant } from "./password-grant.js";
+import { MemoryStore } from "./memory-store.js";
+import { Provider } from "./oidc-provider.js";
 import { loadRealm, type Realm } from "./realm.js";
 import { effectiveScopes } from "./scopes.js";
 import { handleUserinfo } from "./userinfo.js";
@@ -63,6 +65,8 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
   const keys = await KeyRing.generate();
   // Cookie signing keys only need to outlive the process, like the tokens themselves.
   const cookieKeys = [randomBytes(32).toString("base64url")];
+  // One store for the provider's lifetime: key rotation swaps provider instances, not sessions.
+  const store = new MemoryStore();
   const host = opts.host ?? "127.0.0.1";
   const fixedIssuer = opts.issuer?.replace(/\/$/, "");
   const port = opts.port ?? (fixedIssuer ? Number(new URL(fixedIssuer).port || 80) : 8080);
@@ -80,6 +84,7 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
       cookieKeys,
       interactionsPath: `${issuerUrl.pathname}/login-actions`,
     });
+    config.adapter = store.adapterFactory();
     const next = new Provider(issuer, config);
     // The forwarded headers below are set by this server itself, so trusting them is safe.
     next.proxy = true;
@@ -189,7 +194,7 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
     async rotateSigningKey() {
       await keys.rotate();
       // oidc-provider's key set is fixed per instance, so swap in a new instance. Its grants, sessions
-      // and refresh tokens live in the (process-wide) memory adapter and carry over.
+      // and refresh tokens live in `store`, which carries over.
       build();
     },
   };

@@ -5,7 +5,8 @@
  * the tokens of the built-in grants.
  */
 import { randomUUID } from "node:crypto";
-import Provider, { errors, type TokenEndpointGrantContext } from "oidc-provider";
+import type { TokenEndpointGrantContext } from "oidc-provider";
+import { errors, type Provider } from "./oidc-provider.js";
 import type { Accounts } from "./accounts.js";
 import type { Realm } from "./realm.js";
 import { effectiveScopes, KNOWN_SCOPES } from "./scopes.js";

@@ -1,6 +1,6 @@
 /**
- * The docs page as a person uses it, in headless Chromium (Debian's `chromium`, driven by
- * playwright-core; no browser is downloaded): open /docs served by serverless-offline, click
+ * The docs page as a person uses it, in headless Chromium (from the lock file, driven by
+ * playwright-core: test/helpers/browser.ts; no browser is downloaded): open /docs served by serverless-offline, click
  * Authorize, sign in on the provider's login page, "Try it out" a protected route. On both API
  * kinds: the HTTP API at the root and the REST API under /dev.
  *
@@ -9,31 +9,21 @@
  * Screenshots of the page after each call go to test-output/ (gitignored).
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { ROOT } from "../../local/stack.js";
+import { launchBrowser } from "../helpers/browser.js";
 import { startDocsStack, type DocsStack } from "../helpers/docs-stack.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const OUTPUT = join(ROOT, "test-output");
 
 let docs: DocsStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the docs browser test needs Debian's chromium ` +
-        "(apt-get update && apt-get install -y chromium; .ci/run installs it), or CHROMIUM_PATH pointing at a Chromium binary.",
-    );
-  }
   await mkdir(OUTPUT, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchBrowser();
   docs = await startDocsStack();
 }, 120_000);
 

@@ -48,6 +48,18 @@ test("npm start serves the API with the embedded provider, and Ctrl-C stops all 
     const response = await fetch(`http://localhost:${port}/secured`, { headers: { authorization: `Bearer ${alice.access_token}` } });
     expect(response.status).toBe(200);
 
+    // A refused request: one short line with its reason code, no stack trace, no library warning.
+    const before = output.length;
+    const refused = await fetch(`http://localhost:${port}/dev/secured`, { headers: { authorization: "Bearer not.a.jwt" } });
+    expect(refused.status).toBe(401);
+    const lineDeadline = Date.now() + 5000;
+    while (!output.slice(before).includes("malformed_token") && Date.now() < lineDeadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const after = output.slice(before).split("\n").filter((line) => line.trim() !== "");
+    expect(after).toEqual(["401 GET /secured [REST]  malformed_token"]);
+    expect(output).not.toContain("Unhandled exception");
+    expect(output).not.toContain("WARNING");
+    expect(output).not.toContain('"_aws"');
+
     const exited = new Promise<string>((resolve) => child.once("exit", (code, signal) => resolve(String(code ?? signal))));
     process.kill(-(child.pid as number), "SIGINT");
     // npm re-raises the signal it got; the start script itself exits 0 after stopping everything.

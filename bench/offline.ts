@@ -41,7 +41,7 @@ export async function offlineFigures(runs: number): Promise<Figure[]> {
       path: "/secured",
       resource: "/secured",
       headers: {},
-      requestContext: { authorizer: toAuthorizerContext(payloadOf(token) as KeycloakClaims) },
+      requestContext: { authorizer: toAuthorizerContext(payloadOf(token) as KeycloakClaims, JSON.stringify(payloadOf(token))) },
     });
     const targets: Target[] = [
       { name: "rest", options: { url: `${stack.baseUrl}/dev/secured`, headers: { authorization } } },

@@ -46,8 +46,8 @@ export function createAuthorizerHandler({ verifier, log = jsonLogger, observer =
     const kind = eventKind(event);
     try {
       if (kind === undefined) throw new UnsupportedEventError("not an API Gateway authorizer event");
-      const { claims, kid } = await verifier.verify(bearerToken(authorizationValue(event, kind)));
-      const authorizerContext = toAuthorizerContext(claims);
+      const { claims, claimsJson, principal, kid } = await verifier.verify(bearerToken(authorizationValue(event, kind)));
+      const authorizerContext = toAuthorizerContext(claims, claimsJson);
       let result: AuthorizerResult;
       if (kind === "http-v2") {
         // HTTP API: the result cache is keyed by the token alone, so the answer must not depend on
@@ -56,8 +56,8 @@ export function createAuthorizerHandler({ verifier, log = jsonLogger, observer =
       } else {
         const stage = parseMethodArn((event as APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent).methodArn);
         if (stage === undefined) throw new UnsupportedEventError("methodArn is not an execute-api ARN");
-        const principalId = typeof claims.sub === "string" ? claims.sub : String(claims.azp ?? "unknown");
-        result = routePolicy(principalId, stage, claims, routes, authorizerContext);
+        // The verifier refused tokens without the principal claim: no shared fallback identity.
+        result = routePolicy(principal, stage, claims, routes, authorizerContext);
       }
       observer.allowed({ kind, event, kid, claims, latencyMs: performance.now() - started, requestId: context?.awsRequestId });
       return result;

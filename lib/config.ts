@@ -30,6 +30,10 @@ export interface AuthorizerConfig {
   readonly jwksMaxStaleSeconds: number;
   /** Most verified tokens remembered per instance, so a repeated token skips the RSA check; 0 disables. */
   readonly tokenCacheSize: number;
+  /** The claim that names the caller (REST `principalId`); tokens without it as a non-empty string are refused. */
+  readonly principalClaim: string;
+  /** Accept ECDSA signatures with s > n/2 too (Keycloak's Java signer does not normalise s); tokens become malleable. */
+  readonly ecdsaAllowHighS: boolean;
 }
 
 /** Documented defaults; the README's configuration table lists the same values. */
@@ -42,6 +46,7 @@ export const DEFAULTS = {
   jwksCooldownSeconds: 30,
   jwksMaxStaleSeconds: 3600,
   tokenCacheSize: 1000,
+  principalClaim: "sub",
 } as const;
 
 const MAX_CLOCK_SKEW_SECONDS = 60;
@@ -84,6 +89,8 @@ export function loadConfig(env: Env): AuthorizerConfig {
     jwksCooldownSeconds: integer(env, "KEYCLOAK_JWKS_COOLDOWN_SECONDS", DEFAULTS.jwksCooldownSeconds, 0, 3600),
     jwksMaxStaleSeconds: integer(env, "KEYCLOAK_JWKS_MAX_STALE_SECONDS", DEFAULTS.jwksMaxStaleSeconds, 0, 86_400),
     tokenCacheSize: integer(env, "KEYCLOAK_TOKEN_CACHE_SIZE", DEFAULTS.tokenCacheSize, 0, 100_000),
+    principalClaim: optional(env, "KEYCLOAK_PRINCIPAL_CLAIM") ?? DEFAULTS.principalClaim,
+    ecdsaAllowHighS: boolean(env, "KEYCLOAK_ECDSA_ALLOW_HIGH_S", false),
   });
 }
 

@@ -13,11 +13,12 @@ export const CLAIMS_CONTEXT_KEY = "kc_claims";
 export type AuthorizerContext = Record<string, string | number | boolean>;
 
 /**
- * Claims to authorizer context. `sub` and `azp` are copied as plain strings too, for mapping
- * templates and logs (`$context.authorizer.sub`).
+ * Claims to authorizer context: the payload's JSON text exactly as signed (so every claim, even
+ * one named `__proto__`, arrives as the token carried it). `sub` and `azp` are copied as plain
+ * strings too, for mapping templates and logs (`$context.authorizer.sub`).
  */
-export function toAuthorizerContext(claims: KeycloakClaims): AuthorizerContext {
-  const context: AuthorizerContext = { [CLAIMS_CONTEXT_KEY]: JSON.stringify(claims) };
+export function toAuthorizerContext(claims: KeycloakClaims, claimsJson: string): AuthorizerContext {
+  const context: AuthorizerContext = { [CLAIMS_CONTEXT_KEY]: claimsJson };
   if (typeof claims.sub === "string") context.sub = claims.sub;
   if (typeof claims.azp === "string") context.azp = claims.azp;
   return context;
@@ -47,6 +48,8 @@ export function claimsFromEvent(event: EventWithAuthorizer): KeycloakClaims {
   }
   let claims: unknown;
   try {
+    // JSON.parse makes `__proto__` and `constructor` plain own properties: lossless, and no
+    // prototype is set. (Copy claims with spread or structuredClone, not Object.assign.)
     claims = JSON.parse(encoded);
   } catch (cause) {
     throw new MissingAuthorizerContextError("authorizer context claims are not JSON", { cause });

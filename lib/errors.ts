@@ -15,12 +15,14 @@ export type RejectionCode =
   | "malformed_authorization_header"
   | "token_too_large"
   | "malformed_token"
+  | "non_canonical_token"
   | "algorithm_not_allowed"
   | "missing_kid"
   | "unsupported_crit"
   | "embedded_key_header"
   | "unknown_kid"
   | "key_not_usable"
+  | "key_algorithm_mismatch"
   | "invalid_signature"
   | "invalid_issuer"
   | "invalid_audience"
@@ -30,7 +32,9 @@ export type RejectionCode =
   | "iat_in_future"
   | "token_not_yet_valid"
   | "invalid_token_type"
-  | "client_not_allowed";
+  | "client_not_allowed"
+  | "missing_subject"
+  | "sender_constrained_token";
 
 export type ErrorCode = RejectionCode | "keys_unavailable" | "invalid_config" | "missing_authorizer_context";
 
@@ -80,6 +84,15 @@ export class MalformedTokenError extends TokenRejectedError {
   readonly code = "malformed_token";
   readonly stage = "parse";
 }
+/**
+ * A second spelling of a token: base64url padding, stray trailing bits, or a high-S ECDSA
+ * signature. Refused so that one set of claims has exactly one valid token string.
+ */
+export class NonCanonicalTokenError extends TokenRejectedError {
+  override readonly name = "NonCanonicalTokenError";
+  readonly code = "non_canonical_token";
+  readonly stage = "parse";
+}
 export class AlgorithmNotAllowedError extends TokenRejectedError {
   override readonly name = "AlgorithmNotAllowedError";
   readonly code = "algorithm_not_allowed";
@@ -110,6 +123,12 @@ export class UnknownKidError extends TokenRejectedError {
 export class KeyNotUsableError extends TokenRejectedError {
   override readonly name = "KeyNotUsableError";
   readonly code = "key_not_usable";
+  readonly stage = "keys";
+}
+/** The token's `alg` does not fit the type of the key its `kid` names (RS256 on an EC key, say). */
+export class KeyAlgorithmMismatchError extends TokenRejectedError {
+  override readonly name = "KeyAlgorithmMismatchError";
+  readonly code = "key_algorithm_mismatch";
   readonly stage = "keys";
 }
 /** Discovery or the JWKS could not be fetched or parsed and no usable cached key exists. */
@@ -171,6 +190,24 @@ export class InvalidTokenTypeError extends TokenRejectedError {
 export class ClientNotAllowedError extends TokenRejectedError {
   override readonly name = "ClientNotAllowedError";
   readonly code = "client_not_allowed";
+  readonly stage = "claims";
+}
+/**
+ * The claim that names the caller (`sub`, or the configured principal claim) is missing or not a
+ * non-empty string: without it, callers would share one identity in usage plans and logs.
+ */
+export class MissingSubjectError extends TokenRejectedError {
+  override readonly name = "MissingSubjectError";
+  readonly code = "missing_subject";
+  readonly stage = "claims";
+}
+/**
+ * The token is bound to a key (`cnf`: DPoP `jkt`, mTLS `x5t#S256`) that this request does not
+ * prove possession of: accepting it as a bearer token would make the binding worthless.
+ */
+export class SenderConstrainedTokenError extends TokenRejectedError {
+  override readonly name = "SenderConstrainedTokenError";
+  readonly code = "sender_constrained_token";
   readonly stage = "claims";
 }
 // --- config -------------------------------------------------------------------------------------

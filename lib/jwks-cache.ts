@@ -3,8 +3,9 @@ import { assertIsJwk } from "aws-jwt-verify/jwk";
 import { JwksNotAvailableInCacheError } from "aws-jwt-verify/error";
 import type { DecomposedJwt } from "aws-jwt-verify/jwt";
 import { discoverJwksUri } from "./discovery.js";
-import { KeyNotUsableError, KeysUnavailableError, MissingKidError, UnknownKidError } from "./errors.js";
+import { KeyAlgorithmMismatchError, KeyNotUsableError, KeysUnavailableError, MissingKidError, UnknownKidError } from "./errors.js";
 import type { FetchJson } from "./fetch-json.js";
+import { judgeKey, jwkThumbprint, type KeyVerdict } from "./key-rules.js";
 
 export interface KeycloakJwksCacheOptions {
   readonly issuer: string;
@@ -24,16 +25,23 @@ export interface KeycloakJwksCacheOptions {
   readonly onFetch?: (fetch: { kind: "discovery" | "jwks"; ok: boolean }) => void;
 }
 
-interface KeySet {
-  readonly jwks: Jwks;
-  readonly byKid: ReadonlyMap<string, JwkWithKid>;
-  /** Published keys we refuse to verify with (RSA under 2048 bits), kept to say so precisely. */
-  readonly weakKids: ReadonlySet<string>;
-  readonly fetchedAt: number;
+/** One published key, judged once when the key set is loaded. */
+interface PublishedKey {
+  /**
+   * The JWK as handed to aws-jwt-verify: the published one under a `kid` that also names its
+   * material (`<kid>#<RFC 7638 thumbprint>`). aws-jwt-verify keeps converted public keys keyed by
+   * issuer, kid and alg for the life of the verifier; with the material in the kid, a key that the
+   * realm replaces under the same kid is a different key to it, never the withdrawn one.
+   */
+  readonly jwk: JwkWithKid;
+  readonly verdict: KeyVerdict;
 }
 
-/** RFC 8725 section 3.5 / NIST SP 800-131A: RSA keys below 2048 bits are not trusted. */
-const MIN_RSA_MODULUS_BITS = 2048;
+interface KeySet {
+  readonly jwks: Jwks;
+  readonly byKid: ReadonlyMap<string, PublishedKey>;
+  readonly fetchedAt: number;
+}
 
 /**
  * The realm's signing keys, found through OIDC discovery, behind aws-jwt-verify's `JwksCache`
@@ -69,10 +77,11 @@ export class KeycloakJwksCache implements JwksCache {
 
   async getJwk(_jwksUri: string, decomposedJwt: DecomposedJwt): Promise<JwkWithKid> {
     const kid = requireKid(decomposedJwt);
+    const alg = decomposedJwt.header.alg ?? "";
     const now = this.options.now();
     const keys = this.keys;
     if (keys !== undefined && now - keys.fetchedAt < this.options.maxAgeMs) {
-      return lookup(keys, kid) ?? this.refetchForUnknownKid(kid, now);
+      return lookup(keys, kid, alg) ?? this.refetchForUnknownKid(kid, alg, now);
     }
     let fresh: KeySet;
     try {
@@ -86,7 +95,7 @@ export class KeycloakJwksCache implements JwksCache {
         throw error;
       }
     }
-    const jwk = lookup(fresh, kid);
+    const jwk = lookup(fresh, kid, alg);
     if (jwk === undefined) throw new UnknownKidError("no key with this kid in the realm's JWKS");
     return jwk;
   }
@@ -95,7 +104,7 @@ export class KeycloakJwksCache implements JwksCache {
   getCachedJwk(_jwksUri: string, decomposedJwt: DecomposedJwt): JwkWithKid {
     const kid = requireKid(decomposedJwt);
     const keys = this.keys;
-    const jwk = keys === undefined ? undefined : lookup(keys, kid);
+    const jwk = keys === undefined ? undefined : lookup(keys, kid, decomposedJwt.header.alg ?? "");
     if (keys === undefined || jwk === undefined || this.options.now() - keys.fetchedAt >= this.options.maxAgeMs) {
       throw new JwksNotAvailableInCacheError("key not cached or too old");
     }
@@ -116,7 +125,7 @@ export class KeycloakJwksCache implements JwksCache {
     return (await this.refresh()).jwks;
   }
 
-  private async refetchForUnknownKid(kid: string, now: number): Promise<JwkWithKid> {
+  private async refetchForUnknownKid(kid: string, alg: string, now: number): Promise<JwkWithKid> {
     if (this.inflight === undefined) {
       if (now - this.lastUnknownKidRefetch < this.options.cooldownMs) {
         throw new UnknownKidError("unknown kid; refetch cooldown in effect");
@@ -125,7 +134,7 @@ export class KeycloakJwksCache implements JwksCache {
     }
     // Callers that arrive while a refresh is under way share it instead of being turned away.
     const keys = await this.refresh();
-    const jwk = lookup(keys, kid);
+    const jwk = lookup(keys, kid, alg);
     if (jwk === undefined) throw new UnknownKidError("no key with this kid in the realm's JWKS");
     return jwk;
   }
@@ -178,18 +187,17 @@ export class KeycloakJwksCache implements JwksCache {
   }
 }
 
-/** The key for `kid`, undefined when unknown; throws for a key we refuse to verify with. */
-function lookup(keys: KeySet, kid: string): JwkWithKid | undefined {
-  if (keys.weakKids.has(kid)) throw new KeyNotUsableError(`RSA key under ${MIN_RSA_MODULUS_BITS} bits`);
-  return keys.byKid.get(kid);
-}
-
-function rsaModulusBits(n: string): number {
-  const bytes = Buffer.from(n, "base64url");
-  let leading = 0;
-  while (leading < bytes.length && bytes[leading] === 0) leading += 1;
-  const first = bytes[leading] ?? 0;
-  return first === 0 ? 0 : (bytes.length - leading - 1) * 8 + (32 - Math.clz32(first));
+/**
+ * The key for `kid`, undefined when unknown; throws for a key we refuse to verify with, and for a
+ * token whose `alg` does not fit the key's material (an RS256 label on an ECDSA signature, say).
+ */
+function lookup(keys: KeySet, kid: string, alg: string): JwkWithKid | undefined {
+  const published = keys.byKid.get(kid);
+  if (published === undefined) return undefined;
+  const { problem, algorithms } = published.verdict;
+  if (problem !== undefined) throw new KeyNotUsableError(`the key named by kid is not usable (${problem})`);
+  if (!algorithms.has(alg)) throw new KeyAlgorithmMismatchError(`token alg ${JSON.stringify(alg)} does not fit the key named by kid`);
+  return published.jwk;
 }
 
 function requireKid(decomposedJwt: DecomposedJwt): string {
@@ -200,15 +208,15 @@ function requireKid(decomposedJwt: DecomposedJwt): string {
 
 /**
  * Check the JWKS shape before use. Entries that are not well-formed JWKs or lack a `kid` are
- * skipped rather than poisoning the whole set; `use: enc` keys are kept so that a token naming one
- * is refused as "key not usable" (aws-jwt-verify checks `use`) rather than triggering refetches.
+ * skipped rather than poisoning the whole set; keys we refuse (encryption keys, weak RSA, a label
+ * that contradicts the material) are kept with their verdict, so that a token naming one is refused
+ * as "key not usable" rather than triggering refetches.
  */
 function indexKeys(document: unknown, fetchedAt: number): KeySet {
   if (typeof document !== "object" || document === null || !Array.isArray((document as { keys?: unknown }).keys)) {
     throw new KeysUnavailableError("JWKS document has no keys array");
   }
-  const byKid = new Map<string, JwkWithKid>();
-  const weakKids = new Set<string>();
+  const byKid = new Map<string, PublishedKey>();
   for (const candidate of (document as { keys: unknown[] }).keys) {
     try {
       assertIsJwk(candidate as never);
@@ -217,9 +225,10 @@ function indexKeys(document: unknown, fetchedAt: number): KeySet {
     }
     const jwk = candidate as JwkWithKid;
     if (typeof jwk.kid !== "string" || jwk.kid === "" || byKid.has(jwk.kid)) continue;
-    byKid.set(jwk.kid, jwk);
-    if (jwk.kty === "RSA" && typeof jwk.n === "string" && rsaModulusBits(jwk.n) < MIN_RSA_MODULUS_BITS) weakKids.add(jwk.kid);
+    const verdict = judgeKey(jwk);
+    const material = verdict.problem === undefined ? jwkThumbprint(jwk) : "unusable";
+    byKid.set(jwk.kid, { jwk: { ...jwk, kid: `${jwk.kid}#${material}` }, verdict });
   }
-  const jwks = { keys: [...byKid.values()] } as Jwks;
-  return { jwks, byKid, weakKids, fetchedAt };
+  const jwks = { keys: [...byKid.values()].map(({ jwk }) => jwk) } as Jwks;
+  return { jwks, byKid, fetchedAt };
 }

@@ -1,7 +1,7 @@
 import { JwtVerifier } from "aws-jwt-verify";
 import type { VerifyProperties } from "aws-jwt-verify/jwt-verifier";
 import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
-import { decomposeUnverifiedJwt, type DecomposedJwt } from "aws-jwt-verify/jwt";
+import type { DecomposedJwt } from "aws-jwt-verify/jwt";
 import {
   FetchError,
   JwkInvalidKtyError,
@@ -31,12 +31,16 @@ import {
   InvalidIssuerError,
   InvalidSignatureError,
   InvalidTokenTypeError,
+  KeyAlgorithmMismatchError,
   KeyNotUsableError,
   KeysUnavailableError,
   MalformedTokenError,
   MissingExpError,
   MissingIatError,
   MissingKidError,
+  MissingSubjectError,
+  NonCanonicalTokenError,
+  SenderConstrainedTokenError,
   TokenExpiredError,
   TokenNotYetValidError,
   TokenTooLargeError,
@@ -46,6 +50,8 @@ import {
 import { createFetchJson } from "./fetch-json.js";
 import { discoveryUrl } from "./discovery.js";
 import { KeycloakJwksCache } from "./jwks-cache.js";
+import { assertCanonical, decodeJwt, type DecodedJwt } from "./jwt-decoder.js";
+import { isCanonicalEcdsaSignature } from "./key-rules.js";
 import { VerifiedTokenCache } from "./verified-token-cache.js";
 
 /** The claims of a verified Keycloak access token, as JSON. */
@@ -54,6 +60,10 @@ export type KeycloakClaims = JwtPayload;
 export interface VerifiedAccessToken {
   /** Shared with later calls that present the same token (the token cache): never mutate. */
   readonly claims: KeycloakClaims;
+  /** The payload's JSON text exactly as signed (claims named `__proto__` included). */
+  readonly claimsJson: string;
+  /** The value of the principal claim (`sub` by default): who the caller is. */
+  readonly principal: string;
   /** The key that verified it, for logs. */
   readonly kid: string;
 }
@@ -70,8 +80,8 @@ export interface AccessTokenVerifier {
 const EMBEDDED_KEY_HEADERS = ["jwk", "jku", "x5u", "x5c"] as const;
 
 /**
- * aws-jwt-verify's JwtVerifier, opened up so a token is decomposed once: we inspect its header
- * before any key lookup or crypto, then hand the same decomposition to the verifier.
+ * aws-jwt-verify's JwtVerifier, opened up so a token is decoded once (by lib/jwt-decoder.ts):
+ * we check it before any key lookup or crypto, then hand the same parts to the verifier.
  */
 class DecomposedJwtVerifier extends JwtVerifier<VerifyProperties, { issuer: string; jwksUri: string } & VerifyProperties, false> {
   constructor(
@@ -97,9 +107,14 @@ export interface VerifierDependencies {
 }
 
 /**
- * Build the verifier for Keycloak access tokens: aws-jwt-verify for signature, `iss`, `aud`, `exp`
- * and `nbf`; this module for the rest of the profile (algorithm allow-list, `kid`, `crit`, required
- * `exp`/`iat`, `typ` "Bearer", `azp`). Build it once, in module scope.
+ * Build the verifier for Keycloak access tokens: aws-jwt-verify for the signature, `iss`, `aud`,
+ * `exp` and `nbf`; this module for the rest of the profile (canonical form, algorithm allow-list
+ * bound to the key's type, `kid`, `crit`, required `exp`/`iat`, `typ` "Bearer", `azp`, the
+ * principal claim, no key binding it cannot check). Build it once, in module scope.
+ *
+ * Order matters for cost: the form, the header and `iss` are checked before the key lookup and
+ * the signature, so a refusal never costs more than an acceptance; the other claims after it, so
+ * that a forged token is reported as one (`invalid_signature`) rather than by a claim it invented.
  *
  * @example
  * const verifier = createAccessTokenVerifier(loadConfig(process.env));
@@ -130,13 +145,21 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     if (allowedClients.size > 0 && !(typeof payload.azp === "string" && allowedClients.has(payload.azp))) {
       throw new ClientNotAllowedError("token azp is not an allowed client");
     }
+    const principal = payload[config.principalClaim];
+    if (typeof principal !== "string" || principal === "") {
+      throw new MissingSubjectError(`token has no ${config.principalClaim} claim to name the caller`);
+    }
+    // RFC 7800 / 9449 / 8705: a token bound to a key is only as good as the proof of possession
+    // that comes with it. No proof is checked here, so such a token is not a bearer token.
+    if (Object.hasOwn(payload, "cnf")) throw new SenderConstrainedTokenError("token is bound to a key (cnf) whose possession is not proven");
   };
 
+  // Our cache serves exactly one issuer; this label only shows up in aws-jwt-verify messages.
+  const jwksLabel = config.jwksUri ?? discoveryUrl(config.issuer);
   const core = new DecomposedJwtVerifier(
     {
       issuer: config.issuer,
-      // Our cache serves exactly one issuer; this label only shows up in aws-jwt-verify messages.
-      jwksUri: config.jwksUri ?? discoveryUrl(config.issuer),
+      jwksUri: jwksLabel,
       audience: [...config.audiences],
       graceSeconds: skew,
       customJwtCheck: checkProfile,
@@ -144,16 +167,27 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     jwksCache,
   );
 
-  const decompose = (token: string): DecomposedJwt => {
-    const decomposed = decomposeUnverifiedJwt(token);
-    checkHeader(decomposed.header, allowedAlgorithms);
+  // Everything decidable from the token string alone, before any key lookup or crypto, cheapest
+  // first: a malformed or foreign token never reaches the RSA check.
+  const decode = (token: string): DecodedJwt => {
+    const decoded = decodeJwt(token);
+    checkHeader(decoded.header, allowedAlgorithms);
     // Before any key lookup: aws-jwt-verify caches each converted public key under the token's
     // still unverified `iss`, so a flood of forged tokens with distinct issuers would grow that
-    // cache without bound (about 200 MiB per 20,000 tokens with a 10 KB `iss`). Checked here,
-    // only the configured issuer ever reaches it. (aws-jwt-verify checks `iss` again afterwards.)
-    if (decomposed.payload.iss !== config.issuer) throw new InvalidIssuerError("token iss is not the configured issuer");
-    return decomposed;
+    // cache without bound. Checked here, only the configured issuer ever reaches it.
+    if (decoded.payload.iss !== config.issuer) throw new InvalidIssuerError("token iss is not the configured issuer");
+    assertCanonical(decoded);
+    return decoded;
   };
+  // After the key lookup, so that a signature of another key type is reported as that
+  // (key_algorithm_mismatch), not as an ill-formed ECDSA signature.
+  const checkSignatureForm = (decoded: DecodedJwt): void => {
+    const alg = decoded.header.alg as string;
+    if (alg.startsWith("ES") && !isCanonicalEcdsaSignature(alg, Buffer.from(decoded.signatureB64, "base64url"), config.ecdsaAllowHighS)) {
+      throw new NonCanonicalTokenError("ECDSA signature is not in canonical (low-S, r || s) form");
+    }
+  };
+  const principalOf = (claims: JwtPayload): string => claims[config.principalClaim] as string;
 
   // A repeated token (a client reusing its access token for every call) skips parsing and RSA.
   // Entries are tied to the key set's generation and served only while those keys are fresh,
@@ -172,20 +206,28 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
           dependencies.onTokenCacheHit?.();
           return hit;
         }
-        const decomposed = decompose(token);
-        let claims: JwtPayload;
+        const decoded = decode(token);
+        const kid = decoded.header.kid as string;
+        let warm = true;
         try {
           // Warm path: no promise hop before the crypto when the key is already cached.
-          claims = core.verifySyncDecomposed(decomposed);
+          jwksCache.getCachedJwk(jwksLabel, decoded);
         } catch (error) {
           if (!(error instanceof JwksNotAvailableInCacheError)) throw error;
+          warm = false;
+          await jwksCache.getJwk(jwksLabel, decoded);
+        }
+        checkSignatureForm(decoded);
+        if (!warm) {
           // Verified after an await, possibly with keys of another generation than the one read
           // above: not cached. The next use of this token takes the synchronous path and is.
-          return { claims: await core.verifyAsyncDecomposed(decomposed), kid: decomposed.header.kid as string };
+          const claims = await core.verifyAsyncDecomposed(decoded);
+          return { claims, claimsJson: decoded.payloadJson, principal: principalOf(claims), kid };
         }
+        const claims = core.verifySyncDecomposed(decoded);
         // Cached results are shared by every later call with the same token: read-only by contract
         // (nothing here writes to claims; freezing them would cost ~1 µs per verification).
-        const result: VerifiedAccessToken = { claims, kid: decomposed.header.kid as string };
+        const result: VerifiedAccessToken = { claims, claimsJson: decoded.payloadJson, principal: principalOf(claims), kid };
         verified.set(token, result, claims, generation);
         return result;
       } catch (error) {
@@ -221,7 +263,7 @@ export function translateError(error: unknown): AuthorizerError {
   const options = { cause: error };
   if (error instanceof JwtParseError) return new MalformedTokenError("token is not a well-formed JWT", options);
   if (error instanceof JwtWithoutValidKidError) return new MissingKidError("token header has no kid", options);
-  if (error instanceof JwtInvalidSignatureAlgorithmError) return new AlgorithmNotAllowedError("token alg does not match its key", options);
+  if (error instanceof JwtInvalidSignatureAlgorithmError) return new KeyAlgorithmMismatchError("token alg does not match its key", options);
   if (error instanceof JwkInvalidUseError || error instanceof JwkInvalidKtyError || error instanceof JwkValidationError) {
     return new KeyNotUsableError("the key named by kid cannot verify signatures", options);
   }

@@ -72,7 +72,7 @@ describe.each<[string, Fault, string]>([
   ["certs has only an enc key", onCerts({ body: JSON.stringify({ keys: [{ ...key.jwk, use: "enc", alg: "RSA-OAEP" }] }) }), "key_not_usable"],
   ["certs has an oct key under the signing kid", onCerts({ body: JSON.stringify({ keys: [{ kty: "oct", kid: key.kid, k: "c2VjcmV0", alg: "HS256" }] }) }), "key_not_usable"],
   ["certs key says use enc with alg RS256", onCerts({ body: JSON.stringify({ keys: [{ ...key.jwk, use: "enc" }] }) }), "key_not_usable"],
-  ["certs key is bound to RS512 but the token says RS256", onCerts({ body: JSON.stringify({ keys: [{ ...key.jwk, alg: "RS512" }] }) }), "algorithm_not_allowed"],
+  ["certs key is bound to RS512 but the token says RS256", onCerts({ body: JSON.stringify({ keys: [{ ...key.jwk, alg: "RS512" }] }) }), "key_algorithm_mismatch"],
   ["certs key has a numeric kty (dropped as malformed)", onCerts({ body: JSON.stringify({ keys: [{ ...key.jwk, kty: 1 }] }) }), "unknown_kid"],
 ])("%s", (_name, fault, expected) => {
   test(`ends in ${expected}, promptly, with one attempt per endpoint`, async () => {

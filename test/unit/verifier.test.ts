@@ -128,7 +128,7 @@ describe("algorithms", () => {
       await expect(strict.verify(token)).resolves.toBeDefined();
       // The key is bound to RS512: a token claiming RS256 under it is refused even though allowed.
       const mismatched = signJwt({ alg: "RS256", kid: rs512.kid }, accessClaims(stub.issuer), rs512.privateKey);
-      expect(await rejection(mismatched, strict)).toBe("algorithm_not_allowed");
+      expect(await rejection(mismatched, strict)).toBe("key_algorithm_mismatch");
     } finally {
       await stub.close();
     }

@@ -23,5 +23,5 @@ async function securedHandler(_event: ProxyEvent, context: RouteAccessContext & 
 export const handler = middy<ProxyEvent, APIGatewayProxyResult, Error, RouteAccessContext & Context>()
   .use(httpCors({ origins: [...config.corsOrigins], headers: "Authorization,Content-Type", exposeHeaders: "WWW-Authenticate" }))
   .use(httpErrorHandler({ logger: false, fallbackMessage: JSON.stringify({ error: "internal_error" }) }))
-  .use(routeAccess({ realm: config.realm }))
+  .use(routeAccess({ realm: config.realm, clockSkewSeconds: config.clockSkewSeconds }))
   .handler(securedHandler);

@@ -1,3 +1,4 @@
+import { DEFAULTS } from "./config.js";
 import { ConfigError } from "./errors.js";
 
 /** Configuration of the protected API functions (not the authorizer). */
@@ -6,6 +7,8 @@ export interface ApiConfig {
   readonly realm: string;
   /** Origins allowed to call the API from a browser (`*` wildcards allowed in a label). */
   readonly corsOrigins: readonly string[];
+  /** The authorizer's clock skew: the handler re-checks `exp` with the same allowance. */
+  readonly clockSkewSeconds: number;
 }
 
 /**
@@ -22,5 +25,8 @@ export function loadApiConfig(env: Readonly<Record<string, string | undefined>>)
     .split(",")
     .map((origin) => origin.trim())
     .filter((origin) => origin !== "");
-  return Object.freeze({ realm, corsOrigins: Object.freeze(corsOrigins) });
+  const skew = env.KEYCLOAK_CLOCK_SKEW_SECONDS?.trim() || String(DEFAULTS.clockSkewSeconds);
+  const clockSkewSeconds = /^\d+$/.test(skew) ? Number(skew) : Number.NaN;
+  if (!(clockSkewSeconds <= 60)) throw new ConfigError(`KEYCLOAK_CLOCK_SKEW_SECONDS must be a whole number from 0 to 60, got "${skew}"`);
+  return Object.freeze({ realm, corsOrigins: Object.freeze(corsOrigins), clockSkewSeconds });
 }

@@ -31,9 +31,10 @@ export function routeOfEvent(event: ProxyEvent): Route | undefined {
  * requirement. The REST authorizer's policy already lists only the routes a token may call; HTTP
  * API authorizers answer per token, not per route (their result cache is keyed by the token), so
  * this is where HTTP API routes are enforced, and where REST gets a second check.
- * 401 without a usable identity, 403 when the claims lack the route's rights.
+ * 401 without a usable identity or once the token has expired (a cached Allow can outlive it),
+ * 403 when the claims lack the route's rights.
  */
-export function routeAccess(options: { realm: string }): middy.MiddlewareObj<ProxyEvent, unknown, Error, RouteAccessContext & Context> {
+export function routeAccess(options: { realm: string; clockSkewSeconds: number }): middy.MiddlewareObj<ProxyEvent, unknown, Error, RouteAccessContext & Context> {
   const routeAccessBefore: middy.MiddlewareFn<ProxyEvent, unknown, Error, RouteAccessContext & Context> = (request) => {
     let claims: KeycloakClaims;
     try {
@@ -44,6 +45,12 @@ export function routeAccess(options: { realm: string }): middy.MiddlewareObj<Pro
       // unauthenticated request (never 200 with empty claims) and tell the operator why.
       jsonLogger("ERROR", "no verified identity reached the handler", { reason: error.code });
       throw unauthorized(options.realm, { cause: error });
+    }
+    // API Gateway replays a cached Allow for the authorizer's result TTL, which may outlast the
+    // token: the expiry is checked again here, with the authorizer's own skew.
+    if (typeof claims.exp !== "number" || claims.exp + options.clockSkewSeconds < Date.now() / 1000) {
+      jsonLogger("WARN", "request refused", { reason: "token_expired", stage: "handler" });
+      throw unauthorized(options.realm);
     }
     const route = routeOfEvent(request.event);
     if (route === undefined) {

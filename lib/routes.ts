@@ -25,6 +25,13 @@ export const ROUTES: readonly Route[] = [
     requires: anyOf(clientRole("secured-api", "reader"), clientRole("secured-api", "writer")),
   },
   { method: "POST", path: "/reports", summary: "Write a report (secured-api writer)", requires: clientRole("secured-api", "writer") },
+  {
+    method: "GET",
+    path: "/reports/{id}",
+    summary: "Read one report (secured-api reader or writer)",
+    requires: anyOf(clientRole("secured-api", "reader"), clientRole("secured-api", "writer")),
+  },
+  { method: "GET", path: "/reports/{id}/audit", summary: "A report's audit trail (realm role admin)", requires: realmRole("admin") },
 ];
 
 /** `GET /reports`, the form HTTP APIs use as `routeKey`. */

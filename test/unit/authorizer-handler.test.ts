@@ -50,7 +50,11 @@ describe.each(EVENT_KINDS)("%s events", (kind) => {
       // only the first methodArn, so a policy cached per token stays right on its next route.
       const api = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/dev";
       expect(policy.policyDocument.Statement).toEqual([
-        { Action: "execute-api:Invoke", Effect: "Allow", Resource: [`${api}/GET/secured`, `${api}/GET/admin`, `${api}/GET/reports`, `${api}/POST/reports`] },
+        {
+          Action: "execute-api:Invoke",
+          Effect: "Allow",
+          Resource: [`${api}/GET/secured`, `${api}/GET/admin`, `${api}/GET/reports`, `${api}/POST/reports`, `${api}/GET/reports/*`, `${api}/GET/reports/*/audit`],
+        },
       ]);
     }
   });

@@ -61,16 +61,20 @@ describe("functions", () => {
 describe("authorization wiring", () => {
   test("every protected route has the authorizer on both APIs, public routes have none", () => {
     const protectedKeys = new Set(ROUTES.map(routeKey));
-    const restResources = new Map(
-      resourcesOf(prod.template, "AWS::ApiGateway::Resource").map(([name, properties]) => [name, properties.PathPart as string]),
-    );
+    const restResources = new Map(resourcesOf(prod.template, "AWS::ApiGateway::Resource"));
+    // A resource's whole path: its PathPart under its parents' (nested resources, /reports/{id}/audit).
+    const pathOf = (name: string): string => {
+      const resource = restResources.get(name);
+      if (resource === undefined) return "";
+      const parent = (resource.ParentId as { Ref?: string }).Ref;
+      return `${parent === undefined ? "" : pathOf(parent)}/${resource.PathPart as string}`;
+    };
     for (const [, method] of resourcesOf(prod.template, "AWS::ApiGateway::Method")) {
       if (method.HttpMethod === "OPTIONS") {
         expect(method.AuthorizationType).toBe("NONE");
         continue;
       }
-      const resource = restResources.get((method.ResourceId as { Ref: string }).Ref);
-      const key = `${method.HttpMethod as string} /${resource ?? ""}`;
+      const key = `${method.HttpMethod as string} ${pathOf((method.ResourceId as { Ref: string }).Ref) || "/"}`;
       expect([key, method.AuthorizationType]).toEqual([key, protectedKeys.has(key) ? "CUSTOM" : "NONE"]);
     }
     for (const [, route] of resourcesOf(prod.template, "AWS::ApiGatewayV2::Route")) {

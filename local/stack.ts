@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startGuardProxy, type GuardProxy } from "./guard-proxy.js";
 import { DEFAULT_ISSUER, startProvider, type RunningProvider } from "./provider/index.js";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -77,17 +78,28 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
   const port = options.port === 0 ? await freePort() : (options.port ?? 3000);
   const lambdaPort = options.lambdaPort === 0 ? await freePort() : (options.lambdaPort ?? 3002);
+  // serverless-offline listens on a private port behind the guard proxy (local/guard-proxy.ts).
+  const offlinePort = await freePort();
   const workFolder = `.esbuild-${port}`;
   let child: ChildProcess;
+  let guard: GuardProxy;
+  try {
+    guard = await startGuardProxy({ host: "localhost", port, upstreamPort: offlinePort });
+  } catch (error) {
+    await provider?.close();
+    throw error;
+  }
   try {
     child = await startOffline({
       ...options.env,
       KEYCLOAK_ISSUER: issuer,
-      PORT: String(port),
+      HOST: "127.0.0.1",
+      PORT: String(offlinePort),
       LAMBDA_PORT: String(lambdaPort),
       ESBUILD_WORK_FOLDER: workFolder,
     }, options.onOutput);
   } catch (error) {
+    await guard.close();
     await provider?.close();
     throw error;
   }
@@ -100,6 +112,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     provider,
     stop() {
       stopped ??= (async () => {
+        await guard.close();
         await killGroup(child);
         await provider?.close();
         // serverless-esbuild only cleans its folder on a graceful exit of its own.
@@ -112,9 +125,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
 /** Run `serverless offline start` in its own process group and wait for its ready line. */
 function startOffline(env: Record<string, string>, onOutput?: (line: string) => void): Promise<ChildProcess> {
+  // serverless-offline would also take an authorizer result from the AUTHORIZER variable: never
+  // inherit one from the developer's shell.
+  const { AUTHORIZER: _ignored, ...inherited } = process.env;
   const child = spawn(process.execPath, [SERVERLESS_BIN, "offline", "start"], {
     cwd: ROOT,
-    env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off" },
+    env: { ...inherited, ...env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off" },
     // Its own process group, so stopping it also stops whatever it started (esbuild's service).
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],

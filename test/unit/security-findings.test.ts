@@ -1,0 +1,376 @@
+/**
+ * Regression tests for the red-team findings of issue 14, one describe per finding. Each test
+ * failed on the code before its fix. Finding 7 (serverless-offline's authorizer override header)
+ * is tested end to end in test/e2e/offline-override.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from "aws-lambda";
+import { generateKeyPairSync, randomUUID, sign } from "node:crypto";
+import { createAuthorizerHandler } from "../../lib/authorizer-handler.js";
+import type { AuthorizerContext } from "../../lib/context.js";
+import { TokenRejectedError, type ErrorCode } from "../../lib/errors.js";
+import { KeycloakJwksCache } from "../../lib/jwks-cache.js";
+import { routeArn } from "../../lib/policy.js";
+import { anyOf, clientRole, isSatisfied, realmRole } from "../../lib/requirements.js";
+import { ROUTES, type Route } from "../../lib/routes.js";
+import { createFetchJson } from "../../lib/fetch-json.js";
+import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/verifier.js";
+import { testConfig } from "../helpers/config.js";
+import { iamAllows, sampleRequests } from "../helpers/api-gateway-model.js";
+import { authorizerEvent, METHOD_ARN } from "../helpers/events.js";
+import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
+import { accessClaims, accessToken, b64url, generateRsaKey, signJwt, type TestKey } from "../helpers/tokens.js";
+
+async function rejection(verifier: AccessTokenVerifier, token: string): Promise<ErrorCode> {
+  const error = await verifier.verify(token).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(TokenRejectedError);
+  return (error as TokenRejectedError).code;
+}
+
+/** An ECDSA key as a realm publishes it, optionally without `alg` or with a wrong one. */
+function ecKey(curve: "P-256" | "P-384" = "P-256", alg: string | undefined = curve === "P-256" ? "ES256" : "ES384"): TestKey {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: curve });
+  const kid = randomUUID();
+  const { crv, x, y } = publicKey.export({ format: "jwk" }) as Record<string, string>;
+  const jwk: Record<string, string> = { kid, kty: "EC", use: "sig", crv: crv as string, x: x as string, y: y as string };
+  if (alg !== undefined) jwk.alg = alg;
+  return { kid, privateKey, jwk };
+}
+
+/** A JWS whose header says `alg` but whose signature is made with `key` using `digest` and, for EC, IEEE P1363. */
+function signedAs(alg: string, key: TestKey, issuer: string, claims: Record<string, unknown> = {}, digest = "sha256"): string {
+  const input = `${b64url({ alg, typ: "JWT", kid: key.kid })}.${b64url(accessClaims(issuer, claims))}`;
+  const signature = sign(digest, Buffer.from(input), { key: key.privateKey, dsaEncoding: "ieee-p1363" });
+  return `${input}.${signature.toString("base64url")}`;
+}
+
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/** (r, s) -> the same signature with s replaced by n - s: the other valid ECDSA signature. */
+function flipS(token: string): string {
+  const [header, payload, signature] = token.split(".") as [string, string, string];
+  const bytes = Buffer.from(signature, "base64url");
+  const s = BigInt(`0x${bytes.subarray(32).toString("hex")}`);
+  const flipped = Buffer.from((P256_ORDER - s).toString(16).padStart(64, "0"), "hex");
+  return `${header}.${payload}.${Buffer.concat([bytes.subarray(0, 32), flipped]).toString("base64url")}`;
+}
+
+/** A genuine ES256 token whose signature is in low-S form (signing is randomised: retry until so). */
+function lowSToken(key: TestKey, issuer: string): string {
+  for (;;) {
+    const token = signedAs("ES256", key, issuer);
+    const s = BigInt(`0x${Buffer.from(token.split(".")[2] as string, "base64url").subarray(32).toString("hex")}`);
+    if (s <= P256_ORDER >> 1n) return token;
+  }
+}
+
+describe("finding 1: a key replaced under the same kid", () => {
+  test("after the refetch the withdrawn key stops verifying and the new one verifies", async () => {
+    const old = generateRsaKey({ kid: "realm-key" });
+    const replacement = generateRsaKey({ kid: "realm-key" });
+    const idp = await startIdpStub([old.jwk]);
+    let now = Date.now();
+    const jwksCache = new KeycloakJwksCache({
+      issuer: idp.issuer,
+      fetchJson: createFetchJson({ timeoutMs: 2000, allowHttp: false }),
+      maxAgeMs: 60_000,
+      cooldownMs: 0,
+      now: () => now,
+    });
+    const verifier = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_TOKEN_CACHE_SIZE: "0" }), { jwksCache });
+    try {
+      const byOld = accessToken(old, idp.issuer);
+      await expect(verifier.verify(byOld)).resolves.toMatchObject({ kid: "realm-key" });
+      idp.setKeys([replacement.jwk]);
+      now += 61_000; // past the key set's max age: the next verification refetches
+      expect(await rejection(verifier, byOld)).toBe("invalid_signature");
+      await expect(verifier.verify(accessToken(replacement, idp.issuer))).resolves.toMatchObject({ kid: "realm-key" });
+      expect(await rejection(verifier, accessToken(old, idp.issuer))).toBe("invalid_signature");
+      expect(idp.counts.jwks).toBe(2);
+    } finally {
+      await idp.close();
+    }
+  });
+});
+
+describe("finding 2: the token's alg must fit the key's type", () => {
+  let idp: IdpStub;
+  let unlabelledEc: TestKey;
+  let mislabelledEc: TestKey;
+  let rsa: TestKey;
+  let unlabelledRsa: TestKey;
+  let verifier: AccessTokenVerifier;
+  beforeAll(async () => {
+    unlabelledEc = ecKey("P-256", undefined);
+    mislabelledEc = ecKey("P-256", "RS256");
+    rsa = generateRsaKey();
+    unlabelledRsa = generateRsaKey();
+    delete (unlabelledRsa.jwk as Record<string, string | undefined>).alg;
+    idp = await startIdpStub([unlabelledEc.jwk, mislabelledEc.jwk, rsa.jwk, unlabelledRsa.jwk]);
+    verifier = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_ALGORITHMS: "RS256,ES256", KEYCLOAK_ECDSA_ALLOW_HIGH_S: "true" }));
+  });
+  afterAll(() => idp.close());
+
+  test("an ECDSA signature labelled RS256, against an EC key without alg, is refused", async () => {
+    expect(await rejection(verifier, signedAs("RS256", unlabelledEc, idp.issuer))).toBe("key_algorithm_mismatch");
+  });
+  test("an EC key labelled RS256 verifies nothing, whatever the token says", async () => {
+    expect(await rejection(verifier, signedAs("RS256", mislabelledEc, idp.issuer))).toBe("key_not_usable");
+    expect(await rejection(verifier, signedAs("ES256", mislabelledEc, idp.issuer))).toBe("key_not_usable");
+  });
+  test("an RSA signature labelled ES256 is refused, with or without alg on the key", async () => {
+    expect(await rejection(verifier, signedAs("ES256", rsa, idp.issuer))).toBe("key_algorithm_mismatch");
+    expect(await rejection(verifier, signedAs("ES256", unlabelledRsa, idp.issuer))).toBe("key_algorithm_mismatch");
+  });
+  test("the right pairs still verify: ES256 on the unlabelled EC key, RS256 on the unlabelled RSA key", async () => {
+    await expect(verifier.verify(signedAs("ES256", unlabelledEc, idp.issuer))).resolves.toBeDefined();
+    await expect(verifier.verify(accessToken(unlabelledRsa, idp.issuer))).resolves.toBeDefined();
+  });
+  test("an ES384 token against a P-256 key is refused", async () => {
+    const strict = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_ALGORITHMS: "ES384" }));
+    expect(await rejection(strict, signedAs("ES384", unlabelledEc, idp.issuer, {}, "sha384"))).toBe("key_algorithm_mismatch");
+  });
+});
+
+describe("finding 3: one token string per set of claims", () => {
+  let idp: IdpStub;
+  let ec: TestKey;
+  let rsa: TestKey;
+  beforeAll(async () => {
+    ec = ecKey();
+    rsa = generateRsaKey();
+    idp = await startIdpStub([ec.jwk, rsa.jwk]);
+  });
+  afterAll(() => idp.close());
+
+  test("(r, n - s) of a genuine ES256 token is refused by default", async () => {
+    const verifier = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_ALGORITHMS: "ES256" }));
+    const genuine = lowSToken(ec, idp.issuer);
+    await expect(verifier.verify(genuine)).resolves.toBeDefined();
+    expect(await rejection(verifier, flipS(genuine))).toBe("non_canonical_token");
+  });
+  test("KEYCLOAK_ECDSA_ALLOW_HIGH_S=true accepts both forms (for signers that do not normalise s)", async () => {
+    const lenient = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_ALGORITHMS: "ES256", KEYCLOAK_ECDSA_ALLOW_HIGH_S: "true" }));
+    const genuine = lowSToken(ec, idp.issuer);
+    await expect(lenient.verify(flipS(genuine))).resolves.toBeDefined();
+  });
+  test("padding or stray trailing bits on any segment are refused", async () => {
+    const verifier = createAccessTokenVerifier(testConfig(idp.issuer));
+    const genuine = accessToken(rsa, idp.issuer);
+    await expect(verifier.verify(genuine)).resolves.toBeDefined();
+    const [header, payload, signature] = genuine.split(".") as [string, string, string];
+    // A 256-byte signature is 342 characters: 2 left over, so it carries 4 unused bits.
+    const last = signature.at(-1) as string;
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const strayBits = `${signature.slice(0, -1)}${alphabet[alphabet.indexOf(last) | 1]}`;
+    expect(Buffer.from(strayBits, "base64url").equals(Buffer.from(signature, "base64url"))).toBe(true);
+    for (const variant of [`${genuine}==`, `${genuine}=`, `${header}.${payload}.${strayBits}`, `${header}=.${payload}.${signature}`]) {
+      expect([variant.slice(-12), await rejection(verifier, variant)]).toEqual([variant.slice(-12), "non_canonical_token"]);
+    }
+  });
+});
+
+describe("finding 4: a cached Allow outliving the token", () => {
+  let securedHandler: (event: never, context: Context) => Promise<unknown>;
+  const lambdaContext = { awsRequestId: "test", getRemainingTimeInMillis: () => 3000 } as unknown as Context;
+  beforeAll(async () => {
+    process.env.AUTH_REALM = "demo";
+    ({ handler: securedHandler } = (await import("../../functions/secured.js")) as unknown as { handler: typeof securedHandler });
+  });
+  const event = (kind: "rest" | "http", exp: number): never => {
+    const context: AuthorizerContext = { kc_claims: JSON.stringify(accessClaims("https://kc.example.com/realms/demo", { exp })) };
+    return (
+      kind === "http"
+        ? { version: "2.0", routeKey: "GET /secured", rawPath: "/secured", headers: {}, requestContext: { http: { method: "GET", path: "/secured" }, authorizer: { lambda: context } } }
+        : { resource: "/secured", path: "/secured", httpMethod: "GET", headers: {}, requestContext: { authorizer: context } }
+    ) as never;
+  };
+  test.each(["rest", "http"] as const)("%s: the handler refuses a token past exp + skew with 401 invalid_token, and serves one within it", async (kind) => {
+    const now = Math.floor(Date.now() / 1000);
+    const expired = (await securedHandler(event(kind, now - 31), lambdaContext)) as APIGatewayProxyResult;
+    expect(expired.statusCode).toBe(401);
+    expect(JSON.parse(expired.body)).toMatchObject({ error: "invalid_token" });
+    expect(expired.headers?.["WWW-Authenticate"]).toContain('error="invalid_token"');
+    const withinSkew = (await securedHandler(event(kind, now - 20), lambdaContext)) as APIGatewayProxyResult;
+    expect(withinSkew.statusCode).toBe(200);
+  });
+});
+
+describe("finding 5: parametrised routes must not widen cached REST policies", () => {
+  const STAGE = { api: "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234", stage: "dev" };
+  let idp: IdpStub;
+  let key: TestKey;
+  beforeAll(async () => {
+    key = generateRsaKey();
+    idp = await startIdpStub([key.jwk]);
+  });
+  afterAll(() => idp.close());
+
+  const allows = iamAllows;
+
+  const replay = async (table: readonly Route[], claims: Record<string, unknown>, check: (route: Route, request: string, allowed: boolean, expected: boolean) => void): Promise<void> => {
+    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined, routes: table });
+    const token = signJwt({ alg: "RS256", typ: "JWT", kid: key.kid }, claims, key.privateKey);
+    for (const first of table) {
+      const policy = (await handler({ type: "TOKEN", methodArn: routeArn(STAGE, first), authorizationToken: `Bearer ${token}` })) as APIGatewayAuthorizerResult;
+      for (const route of table) {
+        const expected = route.requires === undefined || isSatisfied(route.requires, claims);
+        for (const request of sampleRequests(route, table)) check(route, `${first.method} ${first.path} -> ${request}`, allows(policy, `${STAGE.api}/${STAGE.stage}/${request}`), expected);
+      }
+    }
+  };
+  const claimsWith = (roles: readonly string[]): Record<string, unknown> =>
+    accessClaims(idp.issuer, {
+      realm_access: { roles: roles.filter((role) => role === "admin" || role === "auditor") },
+      resource_access: { "secured-api": { roles: roles.filter((role) => role !== "admin" && role !== "auditor") } },
+    });
+  const rights = [["admin", "auditor"], ["reader"], ["writer"], ["owner"], ["admin"], ["admin", "reader"], []];
+
+  // Every combination of rights, and every pair of (route the policy was made for, route it is
+  // replayed on), with requests API Gateway would route there (parameters set to every literal of
+  // the table, which is what makes IAM patterns meet).
+  test.each(rights.map((roles) => [roles.join("+") || "no rights", roles] as const))("the route table, %s: every request answered exactly as its route requires", async (_label, roles) => {
+    await replay(ROUTES, claimsWith(roles), (_route, request, allowed, expected) => expect([request, allowed]).toEqual([request, expected]));
+  });
+
+  // A table where IAM patterns cannot say everything (a file named "audit" under
+  // /reports/{id}/files/{file} matches the Deny that guards /reports/{id}/audit): such a request may
+  // be refused though allowed (fail closed), but no refused request is ever allowed.
+  const extra: Route[] = [
+    { method: "GET", path: "/reports/{id}", summary: "", requires: anyOf(clientRole("secured-api", "reader"), clientRole("secured-api", "writer")) },
+    { method: "GET", path: "/reports/{id}/audit", summary: "", requires: realmRole("admin") },
+    { method: "GET", path: "/reports/latest", summary: "", requires: realmRole("auditor") },
+    { method: "GET", path: "/reports/{id}/files/{file}", summary: "", requires: clientRole("secured-api", "writer") },
+    { method: "DELETE", path: "/reports/{id}", summary: "", requires: anyOf(realmRole("admin"), clientRole("secured-api", "owner")) },
+  ];
+  const nested = [...ROUTES.filter((route) => !extra.some((other) => other.method === route.method && other.path === route.path)), ...extra];
+  test.each(rights.map((roles) => [roles.join("+") || "no rights", roles] as const))("a nested table, %s: a replayed policy never allows a refused request", async (_label, roles) => {
+    const overDenied = new Set<string>();
+    let checked = 0;
+    await replay(nested, claimsWith(roles), (_route, request, allowed, expected) => {
+      checked += 1;
+      if (!expected) expect([request, allowed]).toEqual([request, false]);
+      else if (!allowed) overDenied.add(request.split(" -> ")[1] as string);
+    });
+    expect(checked).toBeGreaterThan(100);
+    // The only fail-closed corner: a file literally named "audit", caught by the Deny on
+    // GET/reports/*/audit that keeps non-admins out of the audit trail.
+    expect([...overDenied].filter((request) => !/^GET\/reports\/[^/]+\/files\/audit$/.test(request))).toEqual([]);
+  });
+
+  test("bob (reader) may read /reports/1 but not /reports/1/audit, though IAM's * matches /", async () => {
+    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined });
+    const bob = accessToken(key, idp.issuer, { claims: { realm_access: { roles: ["user"] }, resource_access: { "secured-api": { roles: ["reader"] } } } });
+    const policy = (await handler({ type: "TOKEN", methodArn: `${STAGE.api}/dev/GET/reports/1`, authorizationToken: `Bearer ${bob}` })) as APIGatewayAuthorizerResult;
+    expect(allows(policy, `${STAGE.api}/dev/GET/reports/1`)).toBe(true);
+    expect(allows(policy, `${STAGE.api}/dev/GET/reports/1/audit`)).toBe(false);
+    expect(allows(policy, `${STAGE.api}/dev/GET/admin`)).toBe(false);
+  });
+});
+
+describe("finding 6: no shared principal", () => {
+  let idp: IdpStub;
+  let key: TestKey;
+  beforeAll(async () => {
+    key = generateRsaKey();
+    idp = await startIdpStub([key.jwk]);
+  });
+  afterAll(() => idp.close());
+
+  test.each([
+    ["no sub", { sub: undefined }],
+    ["an empty sub", { sub: "" }],
+  ])("%s: refused with missing_subject on every event kind, never principalId 'unknown' or the client id", async (_label, claims) => {
+    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined });
+    const token = accessToken(key, idp.issuer, { claims });
+    expect(await rejection(createAccessTokenVerifier(testConfig(idp.issuer)), token)).toBe("missing_subject");
+    for (const kind of ["rest-token", "rest-request", "http-v2"] as const) {
+      await expect(handler(authorizerEvent(kind, `Bearer ${token}`))).rejects.toThrow("Unauthorized");
+    }
+  });
+
+  test("KEYCLOAK_PRINCIPAL_CLAIM names another claim, which then must be present", async () => {
+    const verifier = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_PRINCIPAL_CLAIM: "preferred_username" }));
+    const handler = createAuthorizerHandler({ verifier, log: () => undefined });
+    const result = (await handler({ type: "TOKEN", methodArn: METHOD_ARN, authorizationToken: `Bearer ${accessToken(key, idp.issuer, { claims: { sub: undefined } })}` })) as APIGatewayAuthorizerResult;
+    expect(result.principalId).toBe("alice");
+    expect(await rejection(verifier, accessToken(key, idp.issuer, { claims: { preferred_username: undefined } }))).toBe("missing_subject");
+  });
+});
+
+describe("finding 8: claims named __proto__ and constructor", () => {
+  let idp: IdpStub;
+  let key: TestKey;
+  beforeAll(async () => {
+    key = generateRsaKey();
+    idp = await startIdpStub([key.jwk]);
+  });
+  afterAll(() => idp.close());
+
+  test.each(["rest-token", "http-v2"] as const)("%s: reach the handler exactly as signed, and pollute nothing", async (kind) => {
+    process.env.AUTH_REALM = "demo";
+    const { handler: securedHandler } = (await import("../../functions/secured.js")) as unknown as { handler: (event: never, context: Context) => Promise<APIGatewayProxyResult> };
+    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined });
+    // JSON text with the keys as a token carries them (JSON.stringify of an object literal would drop __proto__).
+    const claimsJson = JSON.stringify(accessClaims(idp.issuer)).replace(/}$/, ',"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}},"nested":{"__proto__":"n"}}');
+    const input = `${b64url({ alg: "RS256", typ: "JWT", kid: key.kid })}.${Buffer.from(claimsJson).toString("base64url")}`;
+    const token = `${input}.${sign("sha256", Buffer.from(input), key.privateKey).toString("base64url")}`;
+    const answer = (await handler(authorizerEvent(kind, `Bearer ${token}`))) as { context?: AuthorizerContext };
+    const context = answer.context as AuthorizerContext;
+    const event = (
+      kind === "http-v2"
+        ? { version: "2.0", routeKey: "GET /secured", rawPath: "/secured", headers: {}, requestContext: { http: { method: "GET", path: "/secured" }, authorizer: { lambda: context } } }
+        : { resource: "/secured", path: "/secured", httpMethod: "GET", headers: {}, requestContext: { authorizer: context } }
+    ) as never;
+    const response = await securedHandler(event, { awsRequestId: "t", getRemainingTimeInMillis: () => 3000 } as unknown as Context);
+    expect(response.statusCode).toBe(200);
+    const { claims } = JSON.parse(response.body) as { claims: Record<string, unknown> };
+    expect(Object.getOwnPropertyDescriptor(claims, "__proto__")?.value).toEqual({ admin: true });
+    expect(Object.getOwnPropertyDescriptor(claims, "constructor")?.value).toEqual({ prototype: { x: 1 } });
+    expect(Object.getOwnPropertyDescriptor(claims.nested as object, "__proto__")?.value).toBe("n");
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+});
+
+describe("finding 9: tokens bound to a key are not bearer tokens", () => {
+  let idp: IdpStub;
+  let key: TestKey;
+  let verifier: AccessTokenVerifier;
+  beforeAll(async () => {
+    key = generateRsaKey();
+    idp = await startIdpStub([key.jwk]);
+    verifier = createAccessTokenVerifier(testConfig(idp.issuer));
+  });
+  afterAll(() => idp.close());
+
+  test.each([
+    ["DPoP (cnf.jkt)", { jkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" }],
+    ["mTLS (cnf.x5t#S256)", { "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" }],
+    ["an empty cnf", {}],
+  ])("%s is refused with sender_constrained_token", async (_label, cnf) => {
+    expect(await rejection(verifier, accessToken(key, idp.issuer, { claims: { cnf } }))).toBe("sender_constrained_token");
+  });
+});
+
+describe("cheap refusals", () => {
+  test("a forged token at the size cap is refused before any key lookup or signature check", async () => {
+    const key = generateRsaKey();
+    const idp = await startIdpStub([key.jwk]);
+    try {
+      const verifier = createAccessTokenVerifier(testConfig(idp.issuer));
+      const padding = "x".repeat(11_000);
+      const foreign = accessToken(key, "https://attacker.example/realms/x", { claims: { padding } });
+      expect(foreign.length).toBeLessThan(16 * 1024);
+      expect(await rejection(verifier, foreign)).toBe("invalid_issuer");
+      expect(await rejection(verifier, `${b64url({ alg: "none", kid: key.kid })}.${b64url({ padding })}.AAAA`)).toBe("algorithm_not_allowed");
+      expect(idp.counts).toEqual({ discovery: 0, jwks: 0 });
+    } finally {
+      await idp.close();
+    }
+  });
+});
+

@@ -5,8 +5,8 @@
  * Lambda invoke endpoint is the closest "same handler, no authorizer" path it offers.
  */
 import autocannon from "autocannon";
-import { toAuthorizerContext } from "../lib/context.js";
-import type { KeycloakClaims } from "../lib/verifier.js";
+import { toAuthorizerContext } from "../lib/apigateway/context.js";
+import type { KeycloakClaims } from "../lib/claims.js";
 import { freePort, startStack } from "../local/stack.js";
 import { clientTokens, payloadOf } from "../test/helpers/oidc-client.js";
 import { figure, progress, type Figure } from "./stats.js";
@@ -41,7 +41,7 @@ export async function offlineFigures(runs: number): Promise<Figure[]> {
       path: "/secured",
       resource: "/secured",
       headers: {},
-      requestContext: { authorizer: toAuthorizerContext(payloadOf(token) as KeycloakClaims, JSON.stringify(payloadOf(token))) },
+      requestContext: { authorizer: toAuthorizerContext({ claims: payloadOf(token) as KeycloakClaims, claimsJson: JSON.stringify(payloadOf(token)) }) },
     });
     const targets: Target[] = [
       { name: "rest", options: { url: `${stack.baseUrl}/dev/secured`, headers: { authorization } } },

@@ -8,16 +8,18 @@ import { JwtVerifier } from "aws-jwt-verify";
 import { decomposeUnverifiedJwt } from "aws-jwt-verify/jwt";
 import { createVerifier } from "fast-jwt";
 import { importJWK, jwtVerify } from "jose";
-import { createAuthorizerHandler, type AuthorizerEvent } from "../lib/authorizer-handler.js";
-import { createFetchJson } from "../lib/fetch-json.js";
-import { KeycloakJwksCache } from "../lib/jwks-cache.js";
-import type { Logger } from "../lib/log.js";
-import { createAccessTokenVerifier } from "../lib/verifier.js";
+import { createAuthorizerHandler } from "../lib/authorizer/authorizer-handler.js";
+import type { AuthorizerEvent } from "../lib/apigateway/events.js";
+import { createFetchJson } from "../lib/keys/fetch-json.js";
+import { JwksCache } from "../lib/keys/jwks-cache.js";
+import type { LogCall as Logger } from "../test/helpers/observer.js";
+import { createAccessTokenVerifier } from "../lib/token/access-token-verifier.js";
 import { testConfig } from "../test/helpers/config.js";
 import { authorizerEvent } from "../test/helpers/events.js";
 import { startIdpStub } from "../test/helpers/idp-stub.js";
 import { accessToken, b64url, generateRsaKey, TEST_AUDIENCE } from "../test/helpers/tokens.js";
 import { figure, progress, type Figure } from "./stats.js";
+import { API_ROUTES } from "../functions/routes.js";
 
 const DISTINCT_TOKENS = 2000;
 const REPEAT_DISTINCT = 100;
@@ -90,8 +92,8 @@ export async function warmFigures(runs: number): Promise<Figure[]> {
     // The handler exactly as deployed, but with its key cache warmed before timing.
     const handlerWith = async (env: Record<string, string>) => {
       const verifier = createAccessTokenVerifier(testConfig(idp.issuer, env));
-      await verifier.hydrate();
-      return createAuthorizerHandler({ verifier, log: quietLog });
+      await verifier.prefetch();
+      return createAuthorizerHandler({ verifier, routes: API_ROUTES });
     };
     const handlerNoCache = await handlerWith({ KEYCLOAK_TOKEN_CACHE_SIZE: "0" });
     // Default cache (1000 entries) on 2000 tokens visited in a cycle: LRU never hits, so this is
@@ -123,16 +125,16 @@ export async function warmFigures(runs: number): Promise<Figure[]> {
 
     // Repeated tokens: 100 tokens, each used 50 times, round-robin, against a fresh verifier (empty
     // token cache, warm shared key cache) per pass of 5000 invocations.
-    const sharedKeys = new KeycloakJwksCache({
+    const sharedKeys = new JwksCache({
       issuer: idp.issuer,
       fetchJson: createFetchJson({ timeoutMs: 3000, allowHttp: false }),
       maxAgeMs: 600_000,
       cooldownMs: 30_000,
     });
-    await sharedKeys.getJwks();
-    let repeatedHandler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer), { jwksCache: sharedKeys }), log: quietLog });
+    await sharedKeys.prefetch();
+    let repeatedHandler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer), { jwksCache: sharedKeys }), routes: API_ROUTES });
     const freshRepeatedHandler = (): void => {
-      repeatedHandler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer), { jwksCache: sharedKeys }), log: quietLog });
+      repeatedHandler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer), { jwksCache: sharedKeys }), routes: API_ROUTES });
     };
     const repeatedLength = REPEAT_DISTINCT * REPEAT_USES;
 

@@ -1,4 +1,4 @@
-// serverless.yml reads the API's routes from lib/routes.ts through this file, so the wiring and
+// serverless.yml reads the API's routes from functions/routes.ts through this file, so the wiring and
 // the authorizer's decisions come from one declaration. The framework can only load CommonJS
 // here, so the TypeScript module is transpiled in memory with esbuild (already a dev dependency).
 // Runs at package/offline time only; never deployed.
@@ -15,7 +15,7 @@ function loadRoutes() {
 }
 
 function transpileRoutes() {
-  const entry = path.join(__dirname, "..", "lib", "routes.ts");
+  const entry = path.join(__dirname, "..", "functions", "routes.ts");
   const result = buildSync({ entryPoints: [entry], bundle: true, format: "cjs", platform: "node", target: "node20", write: false, logLevel: "silent" });
   const compiled = new Module(entry);
   compiled.filename = entry;

@@ -4,8 +4,9 @@
  * bundlers rename classes and `instanceof` across bundles is brittle.
  *
  * `TokenRejectedError` subclasses mean "the caller's credentials are bad" (API Gateway 401).
- * `KeysUnavailableError` means "we could not check them" (a server-side failure, API Gateway 500):
- * the two must stay apart in logs and metrics, and neither may ever become an Allow.
+ * `AuthorizerFailureError` subclasses mean "we could not check them" (a server-side failure, API
+ * Gateway 500): the keys were unavailable, or our own code failed. The two must stay apart in logs
+ * and metrics, and neither may ever become an Allow.
  */
 
 /** Stable reason codes; the closed set a log line or a metric dimension can carry. */
@@ -36,9 +37,12 @@ export type RejectionCode =
   | "missing_subject"
   | "sender_constrained_token";
 
-export type ErrorCode = RejectionCode | "keys_unavailable" | "invalid_config" | "missing_authorizer_context";
+/** Server-side failures: the caller's credentials could not be judged (API Gateway 500). */
+export type FailureCode = "keys_unavailable" | "internal_error";
 
-export type ErrorStage = "event" | "header" | "parse" | "keys" | "signature" | "claims" | "config" | "context";
+export type ErrorCode = RejectionCode | FailureCode | "invalid_config" | "missing_authorizer_context";
+
+export type ErrorStage = "event" | "header" | "parse" | "keys" | "signature" | "claims" | "config" | "context" | "internal";
 
 export abstract class AuthorizerError extends Error {
   abstract readonly code: ErrorCode;
@@ -131,8 +135,13 @@ export class KeyAlgorithmMismatchError extends TokenRejectedError {
   readonly code = "key_algorithm_mismatch";
   readonly stage = "keys";
 }
+/** The credentials could not be judged: a server-side failure, never the caller's fault. */
+export abstract class AuthorizerFailureError extends AuthorizerError {
+  abstract override readonly code: FailureCode;
+}
+
 /** Discovery or the JWKS could not be fetched or parsed and no usable cached key exists. */
-export class KeysUnavailableError extends AuthorizerError {
+export class KeysUnavailableError extends AuthorizerFailureError {
   override readonly name = "KeysUnavailableError";
   readonly code = "keys_unavailable";
   readonly stage = "keys";
@@ -210,6 +219,17 @@ export class SenderConstrainedTokenError extends TokenRejectedError {
   readonly code = "sender_constrained_token";
   readonly stage = "claims";
 }
+// --- internal ----------------------------------------------------------------------------------
+/**
+ * Anything we did not expect: a bug of ours or of a library, with the original as `cause`. It is
+ * a failure (500) with the cause logged, never disguised as a bad token.
+ */
+export class InternalError extends AuthorizerFailureError {
+  override readonly name = "InternalError";
+  readonly code = "internal_error";
+  readonly stage = "internal";
+}
+
 // --- config -------------------------------------------------------------------------------------
 /** Raised at cold start; the message names the variable and the fix. */
 export class ConfigError extends AuthorizerError {

@@ -11,6 +11,12 @@ import { createServer, request as forward, Agent, type IncomingMessage, type Ser
 /** Headers that make serverless-offline trust the caller instead of the authorizer. */
 export const OVERRIDE_HEADERS = ["sls-offline-authorizer-override"] as const;
 
+function countHeader(rawHeaders: readonly string[], name: string): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) if (rawHeaders[index]?.toLowerCase() === name) count += 1;
+  return count;
+}
+
 export interface GuardProxy {
   readonly port: number;
   close(): Promise<void>;
@@ -23,6 +29,14 @@ export async function startGuardProxy(options: { host: string; port: number; ups
       incoming.resume();
       response.writeHead(400, { "content-type": "application/json" });
       response.end(JSON.stringify({ error: "invalid_request", message: "The sls-offline-authorizer-override header is not accepted: identities come from the authorizer only." }));
+      return;
+    }
+    // Node keeps only the first of two Authorization headers; API Gateway would see both, and the
+    // authorizer refuses such a request as ambiguous. Refused here so that local runs agree.
+    if (countHeader(incoming.rawHeaders, "authorization") > 1) {
+      incoming.resume();
+      response.writeHead(401, { "content-type": "application/json" });
+      response.end(JSON.stringify({ error: "invalid_request", message: "More than one Authorization header." }));
       return;
     }
     const upstream = forward(

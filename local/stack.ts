@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startGuardProxy, type GuardProxy } from "./guard-proxy.js";
 import { DEFAULT_ISSUER, startProvider, type RunningProvider } from "./provider/index.js";
+import { discoveryUrl } from "../lib/keys/discovery.js";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SERVERLESS_BIN = fileURLToPath(new URL("../node_modules/serverless/bin/serverless.js", import.meta.url));
@@ -40,7 +41,7 @@ export interface RunningStack {
 /** True when an OpenID provider answers discovery for exactly this issuer. */
 export async function providerAnswers(issuer: string, timeoutMs = 1500): Promise<boolean> {
   try {
-    const response = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(discoveryUrl(issuer), { signal: AbortSignal.timeout(timeoutMs) });
     if (!response.ok) return false;
     const document = (await response.json()) as { issuer?: unknown };
     return document.issuer === issuer;

@@ -3,7 +3,7 @@
  * issuer) and the API under serverless-offline, with one ready line. Ctrl-C stops all of it.
  * Env: KEYCLOAK_ISSUER (default http://localhost:8080/realms/demo), PORT (3000), LAMBDA_PORT (3002).
  */
-import { ROUTES } from "../lib/routes.js";
+import { ROUTES } from "../functions/routes.js";
 import { createConsoleFilter } from "./console-lines.js";
 import { startStack } from "./stack.js";
 

@@ -7,6 +7,7 @@
  * The token endpoint is found through discovery of $KEYCLOAK_ISSUER (default http://localhost:8080/realms/demo).
  */
 import { parseArgs } from "node:util";
+import { discoveryUrl } from "../lib/keys/discovery.js";
 
 const DEFAULT_ISSUER = "http://localhost:8080/realms/demo";
 
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
   const opts = options(process.argv.slice(2));
   const issuer = (process.env.KEYCLOAK_ISSUER ?? DEFAULT_ISSUER).replace(/\/$/, "");
 
-  const discovery = await fetchJson(`${issuer}/.well-known/openid-configuration`);
+  const discovery = await fetchJson(discoveryUrl(issuer));
   const tokenEndpoint = discovery.body.token_endpoint;
   if (discovery.status !== 200 || typeof tokenEndpoint !== "string") {
     throw new Error(`discovery of ${issuer} failed (HTTP ${discovery.status})`);

@@ -6,11 +6,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type Provider from "oidc-provider";
 import type { Accounts } from "./accounts.js";
+import { escapeHtml } from "../../lib/docs/html.js";
 import { userId } from "./realm.js";
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function loginPage(realmName: string, action: string, error?: string, username = ""): string {
   return `<!doctype html>

@@ -36,6 +36,24 @@ describe.each([
     expect(await response.json()).toMatchObject({ error: "invalid_request" });
   });
 
+  test("two Authorization headers are refused, as the authorizer refuses them behind API Gateway", async () => {
+    const { connect } = await import("node:net");
+    const url = new URL(`${stack.baseUrl}${path}`);
+    // fetch() would fold the two into one: a raw request sends both.
+    const status = await new Promise<number>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(`GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${bob}\r\nAuthorization: Bearer other\r\nConnection: close\r\n\r\n`);
+      });
+      let answer = "";
+      socket.on("data", (chunk: Buffer) => {
+        answer += chunk.toString();
+      });
+      socket.on("end", () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0)));
+      socket.on("error", reject);
+    });
+    expect(status).toBe(401);
+  });
+
   test("the header alone, without a token, is refused too", async () => {
     const response = await fetch(`${stack.baseUrl}${path}`, { headers: { "sls-offline-authorizer-override": forged } });
     expect(response.status).toBe(400);

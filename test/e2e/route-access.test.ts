@@ -1,6 +1,6 @@
 /**
  * Route-level authorization end to end through serverless-offline, with tokens from the embedded
- * provider: the routes of lib/routes.ts on both API kinds, 401 versus 403, the error headers and
+ * provider: the routes of functions/routes.ts on both API kinds, 401 versus 403, the error headers and
  * bodies, and CORS for browser callers.
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";

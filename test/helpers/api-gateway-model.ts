@@ -1,7 +1,8 @@
 /**
- * A test oracle for REST API policies, written apart from lib/policy.ts so the two can disagree:
- * how API Gateway picks the resource a request path belongs to, and how it evaluates an execute-api
- * policy (IAM wildcards: `*` any characters including `/`, `?` one character; an explicit Deny wins).
+ * A test oracle for REST API policies, written apart from lib/apigateway/policy.ts so the two can
+ * disagree: how API Gateway picks the resource a request path belongs to, how it evaluates an
+ * execute-api policy (IAM wildcards: `*` any characters including `/`, `?` one character; an
+ * explicit Deny wins), and every request path up to a depth, by brute force.
  */
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 
@@ -23,31 +24,33 @@ export function iamAllows(policy: APIGatewayAuthorizerResult, arn: string): bool
 }
 
 /**
- * Concrete requests (`GET/reports/latest`) that API Gateway routes to `route` within `table`:
- * each path parameter set to "x", "y/z" for greedy ones, and every literal segment of the table.
+ * Every request (`GET/reports/x`) of 0 to `depth` segments, each segment one of the table's
+ * literals or one of two other values, with the route API Gateway sends it to (if any).
  */
-export function sampleRequests(route: RouteShape, table: readonly RouteShape[]): string[] {
-  const literals = new Set(["x", ...table.flatMap((other) => segments(other.path).filter((segment) => !segment.startsWith("{")))]);
+export function everyRequest(table: readonly RouteShape[], depth: number): Array<{ request: string; route: RouteShape | undefined }> {
+  const values = [...new Set(table.flatMap((route) => segments(route.path).filter((segment) => !segment.startsWith("{")))), "q1", "q2"];
+  const methods = [...new Set(table.map((route) => route.method))];
+  const found: Array<{ request: string; route: RouteShape | undefined }> = [];
   let paths: string[][] = [[]];
-  for (const segment of segments(route.path)) {
-    const values = !segment.startsWith("{") ? [segment] : segment.endsWith("+}") ? [...literals, "y/z"] : [...literals];
+  for (let length = 0; length <= depth; length += 1) {
+    for (const parts of paths) for (const method of methods) found.push({ request: `${method}/${parts.join("/")}`, route: resolve(method, parts, table) });
     paths = paths.flatMap((prefix) => values.map((value) => [...prefix, value]));
   }
-  return paths.map((parts) => parts.join("/")).filter((path) => resolve(route.method, path, table) === route).map((path) => `${route.method}/${path}`);
+  return found;
 }
 
 /** API Gateway's resource tree: at each level a literal child wins over `{param}`, which wins over `{param+}`. */
-function resolve(method: string, path: string, table: readonly RouteShape[]): RouteShape | undefined {
-  const parts = path.split("/");
-  const scored = table
-    .filter((route) => route.method === method)
-    .map((route) => ({ route, score: score(segments(route.path), parts) }))
-    .filter((entry): entry is { route: RouteShape; score: string } => entry.score !== undefined)
-    .sort((a, b) => (a.score < b.score ? 1 : a.score > b.score ? -1 : 0));
-  return scored[0]?.route;
+function resolve(method: string, parts: readonly string[], table: readonly RouteShape[]): RouteShape | undefined {
+  let best: { route: RouteShape; score: string } | undefined;
+  for (const route of table) {
+    if (route.method !== method) continue;
+    const score = scoreOf(segments(route.path), parts);
+    if (score !== undefined && (best === undefined || score > best.score)) best = { route, score };
+  }
+  return best?.route;
 }
 
-function score(template: readonly string[], parts: readonly string[]): string | undefined {
+function scoreOf(template: readonly string[], parts: readonly string[]): string | undefined {
   let result = "";
   for (const [index, segment] of template.entries()) {
     if (segment.endsWith("+}")) return index < parts.length ? `${result}0` : undefined;

@@ -3,6 +3,8 @@ import { jest } from "@jest/globals";
 export interface CapturedOutput {
   /** Everything written to stdout and stderr since capture began. */
   text(): string;
+  /** How many bytes were written. */
+  bytes(): number;
   /** The JSON lines among it: Powertools log records and EMF metric documents. */
   records(): Array<Record<string, unknown>>;
 }
@@ -18,6 +20,7 @@ export function captureOutput(): CapturedOutput {
   jest.spyOn(process.stderr, "write").mockImplementation(capture);
   return {
     text: () => chunks.join(""),
+    bytes: () => chunks.reduce((total, chunk) => total + Buffer.byteLength(chunk), 0),
     records: () =>
       chunks
         .flatMap((chunk) => chunk.split("\n"))

@@ -1,5 +1,5 @@
 import type { APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2, APIGatewayTokenAuthorizerEvent } from "aws-lambda";
-import type { AuthorizerEvent, EventKind } from "../../lib/authorizer-handler.js";
+import type { AuthorizerEvent, EventKind } from "../../lib/apigateway/events.js";
 
 export const METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/dev/GET/secured";
 

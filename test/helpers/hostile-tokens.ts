@@ -8,7 +8,7 @@
  */
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from "node:crypto";
 import fc from "fast-check";
-import { SUPPORTED_ALGORITHMS } from "../../lib/config.js";
+import { SUPPORTED_ALGORITHMS } from "../../lib/config/authorizer-config.js";
 import { accessClaims, b64url, generateRsaKey, TEST_AUDIENCE, type TestKey } from "./tokens.js";
 
 /** A string that must be used as a segment's JSON text exactly as given (malformed JSON, duplicate keys...). */

@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { APIGatewayAuthorizerResult, APIGatewaySimpleAuthorizerWithContextResult } from "aws-lambda";
-import { createAuthorizerHandler, type AuthorizerResult, type EventKind } from "../../lib/authorizer-handler.js";
-import { CLAIMS_CONTEXT_KEY, type AuthorizerContext } from "../../lib/context.js";
-import type { Logger, LogRecord } from "../../lib/log.js";
-import { createAccessTokenVerifier } from "../../lib/verifier.js";
+import { createAuthorizerHandler, type AuthorizerResult } from "../../lib/authorizer/authorizer-handler.js";
+import type { EventKind } from "../../lib/apigateway/events.js";
+import { CLAIMS_CONTEXT_KEY, type AuthorizerContext } from "../../lib/apigateway/context.js";
+import type { LogFields as LogRecord } from "../../lib/operations/decision-log.js";
+import { loggingObserver, type LogCall as Logger } from "../helpers/observer.js";
+import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { testConfig } from "../helpers/config.js";
 import { EVENT_KINDS, authorizerEvent } from "../helpers/events.js";
 import { accessClaims, accessToken, generateRsaKey, signJwt, type TestKey } from "../helpers/tokens.js";
+import { API_ROUTES } from "../../functions/routes.js";
 
 let idp: IdpStub;
 let key: TestKey;
@@ -18,7 +21,7 @@ beforeAll(async () => {
   key = generateRsaKey();
   idp = await startIdpStub([key.jwk, generateRsaKey({ use: "enc" }).jwk]);
   const log: Logger = (level, message, fields) => logs.push({ level, message, fields });
-  handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log });
+  handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES, observer: loggingObserver(log) });
 });
 afterAll(() => idp.close());
 
@@ -124,7 +127,8 @@ describe("events and outages", () => {
     const outageLogs: LogRecord[] = [];
     const outage = createAuthorizerHandler({
       verifier: createAccessTokenVerifier(testConfig(issuer)),
-      log: (_level, _message, fields) => outageLogs.push(fields),
+      routes: API_ROUTES,
+      observer: loggingObserver((_level, _message, fields) => outageLogs.push(fields)),
     });
     const error = await outage(authorizerEvent(kind, `Bearer ${accessToken(key, issuer)}`)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);

@@ -52,14 +52,10 @@ test("warm invocations reuse the keys", async () => {
 });
 
 describe("operations", () => {
-  test("an allowed request emits one EMF document with Allowed = 1", async () => {
+  test("an allowed request writes nothing to stdout or stderr at the default level", async () => {
     await handler(authorizerEvent("http-v2", `Bearer ${accessToken(key, idp.issuer)}`), context("allow-1"));
-    const documents = emf();
-    expect(documents).toHaveLength(1);
-    expect(documents[0]).toMatchObject({ Allowed: 1, service: "keycloak-lambda-authorizer" });
-    const directive = (documents[0]?._aws as { CloudWatchMetrics: Array<{ Namespace: string; Metrics: Array<{ Name: string; Unit: string }> }> }).CloudWatchMetrics[0];
-    expect(directive?.Namespace).toBe("KeycloakAuthorizer");
-    expect(directive?.Metrics).toEqual([{ Name: "Allowed", Unit: "Count" }]);
+    await handler(authorizerEvent("rest-token", `Bearer ${accessToken(key, idp.issuer)}`), context("allow-2"));
+    expect(output.bytes()).toBe(0);
   });
 
   test("a refusal is counted by reason and logged with request id, route, decision, reason and latency, never the token", async () => {
@@ -82,19 +78,24 @@ describe("operations", () => {
     expect(output.text()).not.toContain("alice@example.com");
   });
 
-  test("a repeated token is a token-cache hit, counted in the invocation's EMF document", async () => {
+  test("a repeated token (a token-cache hit) writes nothing either", async () => {
     const token = accessToken(key, idp.issuer);
     await handler(authorizerEvent("http-v2", `Bearer ${token}`), context("first"));
     await handler(authorizerEvent("http-v2", `Bearer ${token}`), context("again"));
-    const documents = emf();
-    expect(documents).toHaveLength(2);
-    expect(documents[0]).not.toHaveProperty("TokenCacheHits");
-    expect(documents[1]).toMatchObject({ Allowed: 1, TokenCacheHits: 1 });
+    expect(output.bytes()).toBe(0);
   });
 
-  test("allowed requests are not logged at the default level", async () => {
-    await handler(authorizerEvent("http-v2", `Bearer ${accessToken(key, idp.issuer)}`), context("quiet"));
-    expect(logs()).toEqual([]);
-    expect(emf()).toHaveLength(1);
+  test("a bug of ours is a failure (500) logged with its cause, never a bad-token 401", async () => {
+    // An event whose headers cannot be read stands in for any unexpected error in our code.
+    const event = authorizerEvent("http-v2", `Bearer ${accessToken(key, idp.issuer)}`);
+    const broken = new Proxy(event, {
+      get(target, name) {
+        if (name === "headers") throw new TypeError("boom inside the authorizer");
+        return Reflect.get(target, name);
+      },
+    });
+    await expect(handler(broken, context("broken"))).rejects.toThrow(/^Authorizer failure: internal_error$/);
+    expect(emf()).toEqual([expect.objectContaining({ AuthorizerFailures: 1, reason: "internal_error" })]);
+    expect(logs()).toEqual([expect.objectContaining({ level: "ERROR", message: "authorizer failure", reason: "internal_error", error: expect.objectContaining({ message: "boom inside the authorizer" }) })]);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { ROUTES, routeKey } from "../../lib/routes.js";
+import { ROUTES } from "../../functions/routes.js";
+import { routeKey } from "../../lib/routes/route.js";
 import { validateTemplate } from "../helpers/cfn-spec.js";
 import { packageService, resourcesOf, type PackagedService } from "../helpers/serverless-package.js";
 

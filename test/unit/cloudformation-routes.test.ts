@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { ROUTES, routeKey } from "../../lib/routes.js";
+import { ROUTES } from "../../functions/routes.js";
+import { routeKey } from "../../lib/routes/route.js";
 import { packageService, resourcesOf, type PackagedService } from "../helpers/serverless-package.js";
 
 // serverless-offline emulates neither gateway responses nor API Gateway's own CORS handling of
@@ -10,7 +11,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => packaged?.remove());
 
-describe("routes come from lib/routes.ts on both APIs", () => {
+describe("routes come from functions/routes.ts on both APIs", () => {
   test("every declared route is on the REST API behind the TOKEN authorizer", () => {
     // The protected routes are the ones served by the `secured` function (public ones, like the
     // docs, are checked in cloudformation-deploy.test.ts).

@@ -1,19 +1,19 @@
 import { describe, expect, test } from "@jest/globals";
-import { DEFAULTS, loadConfig } from "../../lib/config.js";
+import { loadAuthorizerConfig } from "../../lib/config/authorizer-config.js";
 import { ConfigError } from "../../lib/errors.js";
 
 const base = { KEYCLOAK_ISSUER: "http://localhost:8080/realms/demo", KEYCLOAK_AUDIENCE: "secured-api" };
 
-describe("loadConfig", () => {
+describe("loadAuthorizerConfig", () => {
   test("defaults are strict and documented", () => {
-    const config = loadConfig(base);
+    const config = loadAuthorizerConfig(base);
     expect(config).toMatchObject({
       issuer: base.KEYCLOAK_ISSUER,
       audiences: ["secured-api"],
       jwksUri: undefined,
       allowedClients: [],
       algorithms: ["RS256"],
-      clockSkewSeconds: DEFAULTS.clockSkewSeconds,
+      clockSkewSeconds: 30,
       allowHttp: false,
       maxTokenBytes: 16384,
     });
@@ -22,7 +22,7 @@ describe("loadConfig", () => {
   });
 
   test("lists are comma-separated and trimmed", () => {
-    const config = loadConfig({ ...base, KEYCLOAK_AUDIENCE: "secured-api, other", KEYCLOAK_ALLOWED_CLIENTS: "api-client,api-docs", KEYCLOAK_ALGORITHMS: "RS256,ES256" });
+    const config = loadAuthorizerConfig({ ...base, KEYCLOAK_AUDIENCE: "secured-api, other", KEYCLOAK_ALLOWED_CLIENTS: "api-client,api-docs", KEYCLOAK_ALGORITHMS: "RS256,ES256" });
     expect(config.audiences).toEqual(["secured-api", "other"]);
     expect(config.allowedClients).toEqual(["api-client", "api-docs"]);
     expect(config.algorithms).toEqual(["RS256", "ES256"]);
@@ -42,7 +42,7 @@ describe("loadConfig", () => {
     ["KEYCLOAK_CLOCK_SKEW_SECONDS", { KEYCLOAK_CLOCK_SKEW_SECONDS: "ten" }],
     ["KEYCLOAK_ALLOW_HTTP", { KEYCLOAK_ALLOW_HTTP: "yes" }],
   ])("a bad %s fails with a message naming it", (name, override) => {
-    const attempt = (): unknown => loadConfig({ ...base, ...override });
+    const attempt = (): unknown => loadAuthorizerConfig({ ...base, ...override });
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(name);
   });

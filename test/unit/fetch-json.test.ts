@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "@jest/globals";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { assertFetchAllowed, createFetchJson, isLoopbackHost } from "../../lib/fetch-json.js";
+import { assertFetchAllowed, createFetchJson, isLoopbackHost } from "../../lib/keys/fetch-json.js";
 import { KeysUnavailableError } from "../../lib/errors.js";
 
 const servers: Server[] = [];

@@ -9,11 +9,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import fc from "fast-check";
 import type { APIGatewayAuthorizerResult, APIGatewaySimpleAuthorizerWithContextResult } from "aws-lambda";
-import { createAuthorizerHandler, type AuthorizerEvent, type EventKind } from "../../lib/authorizer-handler.js";
-import { DEFAULTS, SUPPORTED_ALGORITHMS } from "../../lib/config.js";
+import { createAuthorizerHandler } from "../../lib/authorizer/authorizer-handler.js";
+import type { AuthorizerEvent, EventKind } from "../../lib/apigateway/events.js";
+import { loadAuthorizerConfig, SUPPORTED_ALGORITHMS } from "../../lib/config/authorizer-config.js";
 import { TokenRejectedError, type RejectionCode } from "../../lib/errors.js";
-import type { LogRecord } from "../../lib/log.js";
-import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/verifier.js";
+import type { LogFields as LogRecord } from "../../lib/operations/decision-log.js";
+import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { testConfig } from "../helpers/config.js";
 import { EVENT_KINDS, METHOD_ARN, authorizerEvent } from "../helpers/events.js";
 import {
@@ -32,10 +33,14 @@ import {
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { settleWithin, watchUnhandledRejections, type RejectionWatch } from "../helpers/run-bounds.js";
 import { TEST_AUDIENCE } from "../helpers/tokens.js";
+import { API_ROUTES } from "../../functions/routes.js";
+import { loggingObserver } from "../helpers/observer.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_2024);
 /** Generous on purpose: a functional no-hang check, not a benchmark (a verification takes well under 1 ms). */
 const BOUND_MS = 250;
+/** The configuration every default comes from. */
+const DEFAULTS = loadAuthorizerConfig({ KEYCLOAK_ISSUER: "https://kc.example.com/realms/x", KEYCLOAK_AUDIENCE: "x" });
 const CAP = DEFAULTS.maxTokenBytes;
 const RUNS = { structure: 2200, headers: 2200, claims: 1600, mutations: 2600, oversized: 300, authorization: 2600, events: 500 };
 
@@ -70,12 +75,13 @@ beforeAll(async () => {
   const env = { KEYCLOAK_ALLOWED_CLIENTS: "api-client" };
   strict = createAccessTokenVerifier(testConfig(realm.issuer, env));
   wide = createAccessTokenVerifier(testConfig(realm.issuer, { ...env, KEYCLOAK_ALGORITHMS: SUPPORTED_ALGORITHMS.join(",") }));
-  await Promise.all([strict.hydrate(), wide.hydrate()]);
+  await Promise.all([strict.prefetch(), wide.prefetch()]);
   handler = createAuthorizerHandler({
     verifier: strict,
-    log: (level, message, fields) => {
+    routes: API_ROUTES,
+    observer: loggingObserver((level, message, fields) => {
       last.log = { level, message, fields };
-    },
+    }),
   });
   rejections = watchUnhandledRejections();
   startedAt = performance.now();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "@jest/globals";
-import { createAccessTokenVerifier } from "../../lib/verifier.js";
-import { KeycloakJwksCache } from "../../lib/jwks-cache.js";
-import { createFetchJson } from "../../lib/fetch-json.js";
+import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
+import { JwksCache } from "../../lib/keys/jwks-cache.js";
+import { createFetchJson } from "../../lib/keys/fetch-json.js";
 import { KeysUnavailableError, UnknownKidError } from "../../lib/errors.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { testConfig } from "../helpers/config.js";
@@ -18,8 +18,8 @@ async function stub(keys: Record<string, string>[]): Promise<IdpStub> {
 }
 
 /** A cache on a hand-driven clock, so time-based policy is tested without waiting. */
-function cacheFor(idp: IdpStub, clock: { now: number }, extra: Partial<ConstructorParameters<typeof KeycloakJwksCache>[0]> = {}) {
-  return new KeycloakJwksCache({
+function cacheFor(idp: IdpStub, clock: { now: number }, extra: Partial<ConstructorParameters<typeof JwksCache>[0]> = {}) {
+  return new JwksCache({
     issuer: idp.issuer,
     fetchJson: createFetchJson({ timeoutMs: 1000, allowHttp: false }),
     maxAgeMs: 600_000,

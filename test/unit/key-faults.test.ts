@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from "@jest/globals";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/verifier.js";
-import { KeycloakJwksCache } from "../../lib/jwks-cache.js";
-import { createFetchJson } from "../../lib/fetch-json.js";
+import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
+import { JwksCache } from "../../lib/keys/jwks-cache.js";
+import { createFetchJson } from "../../lib/keys/fetch-json.js";
 import { AuthorizerError } from "../../lib/errors.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { testConfig } from "../helpers/config.js";
@@ -25,7 +25,7 @@ async function realm(keys: Record<string, unknown>[]): Promise<IdpStub> {
 }
 
 function verifierFor(idp: IdpStub, clock = { now: 1_000_000 }, failureBackoffMs = 5000): AccessTokenVerifier {
-  const cache = new KeycloakJwksCache({
+  const cache = new JwksCache({
     issuer: idp.issuer,
     fetchJson: createFetchJson({ timeoutMs: TIMEOUT_MS, allowHttp: false }),
     maxAgeMs: 600_000,

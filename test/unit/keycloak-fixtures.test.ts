@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, jest, test } from "@jest/globals";
 import { createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createAccessTokenVerifier } from "../../lib/verifier.js";
+import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { TokenRejectedError, type ErrorCode } from "../../lib/errors.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { testConfig } from "../helpers/config.js";

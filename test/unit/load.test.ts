@@ -6,15 +6,17 @@
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import { randomBytes } from "node:crypto";
 import type { APIGatewayAuthorizerResult, APIGatewaySimpleAuthorizerWithContextResult } from "aws-lambda";
-import { createAuthorizerHandler, type EventKind } from "../../lib/authorizer-handler.js";
-import { CLAIMS_CONTEXT_KEY, type AuthorizerContext } from "../../lib/context.js";
-import type { Logger } from "../../lib/log.js";
-import { createAccessTokenVerifier } from "../../lib/verifier.js";
+import { createAuthorizerHandler } from "../../lib/authorizer/authorizer-handler.js";
+import type { EventKind } from "../../lib/apigateway/events.js";
+import { CLAIMS_CONTEXT_KEY, type AuthorizerContext } from "../../lib/apigateway/context.js";
+import { loggingObserver, type LogCall as Logger } from "../helpers/observer.js";
+import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { testConfig } from "../helpers/config.js";
 import { EVENT_KINDS, authorizerEvent } from "../helpers/events.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { runPool, settledHeapUsed } from "../helpers/run-bounds.js";
 import { accessClaims, accessToken, b64url, generateRsaKey, type TestKey } from "../helpers/tokens.js";
+import { API_ROUTES } from "../../functions/routes.js";
 
 const TOTAL = 10_000;
 const CONCURRENCY = 200;
@@ -96,7 +98,7 @@ test(`${TOTAL} invocations, ${CONCURRENCY} in flight, from a cold start: right a
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   };
   // Cold: a new verifier with an empty key cache, not hydrated; its first calls do the fetching.
-  const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log });
+  const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES, observer: loggingObserver(log) });
   const before = await settledHeapUsed();
 
   const failures: string[] = [];
@@ -157,7 +159,7 @@ test("20,000 forged tokens, each with a distinct 10 KB issuer, leave nothing beh
   // Regression test: aws-jwt-verify caches converted public keys by the token's unverified `iss`;
   // without the verifier's early issuer check this run kept about 200 MiB.
   idp.setDelay(0);
-  const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined });
+  const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
   await handler(authorizerEvent("rest-token", `Bearer ${accessToken(key, idp.issuer)}`)); // warm
   const header = b64url({ alg: "RS256", typ: "JWT", kid: key.kid });
   const signature = randomBytes(256).toString("base64url");

@@ -1,5 +1,5 @@
 /**
- * The OpenAPI document (lib/openapi.ts) and the docs function (functions/docs.ts): the document
+ * The OpenAPI document (lib/docs/openapi.ts) and the docs function (functions/docs.ts): the document
  * is valid OpenAPI 3 for an offline validator (@readme/openapi-parser), it lists exactly the routes `serverless package`
  * puts on both APIs, it says what each route needs and answers; the docs function serves Swagger
  * UI from swagger-ui-dist, and does so from its packaged zip.
@@ -13,19 +13,22 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from "aws-lambda";
 import type { OpenAPIV3 } from "openapi-types";
-import { createDocsHandler, placeOf } from "../../functions/docs.js";
-import { bearerChallenge, forbidden, unauthorized } from "../../lib/http-error.js";
-import { buildOpenApiDocument, DOCS_ASSETS, DOCS_ROUTES, operationId, requiredScopes } from "../../lib/openapi.js";
-import { allOf, anyOf, describeRequirement, realmRole, scope } from "../../lib/requirements.js";
-import { ROUTES, routeKey } from "../../lib/routes.js";
+import { placeOf } from "../../lib/apigateway/events.js";
+import { createDocsHandler } from "../../lib/docs/docs-handler.js";
+import { bearerChallenge, forbidden, unauthorized } from "../../lib/apigateway/http-errors.js";
+import { buildOpenApiDocument, DOCS_ROUTES, operationId, requiredScopes } from "../../lib/docs/openapi.js";
+import { DOCS_ASSETS } from "../../lib/docs/swagger-assets.js";
+import { allOf, anyOf, describeRequirement, realmRole, scope } from "../../lib/routes/requirements.js";
+import { API_ROUTES, ROUTES } from "../../functions/routes.js";
+import { routeKey } from "../../lib/routes/route.js";
 import { packageService, resourcesOf, type PackagedService } from "../helpers/serverless-package.js";
 import { unzip } from "../helpers/unzip.js";
 
 const ISSUER = "https://keycloak.example.com/realms/demo";
 const run = promisify(execFile);
 
-const restDocument = (): OpenAPIV3.Document => buildOpenApiDocument({ issuer: ISSUER, realm: "demo", basePath: "/dev", apiKind: "rest", stage: "dev" });
-const httpDocument = (): OpenAPIV3.Document => buildOpenApiDocument({ issuer: ISSUER, realm: "demo", basePath: "", apiKind: "http", stage: "$default" });
+const restDocument = (): OpenAPIV3.Document => buildOpenApiDocument({ routes: API_ROUTES, issuer: ISSUER, clientId: "api-docs", realm: "demo", basePath: "/dev", apiKind: "rest", stage: "dev" });
+const httpDocument = (): OpenAPIV3.Document => buildOpenApiDocument({ routes: API_ROUTES, issuer: ISSUER, clientId: "api-docs", realm: "demo", basePath: "", apiKind: "http", stage: "$default" });
 
 /** `GET /secured`-style keys of a document's operations. */
 function operationKeys(document: OpenAPIV3.Document): string[] {
@@ -59,7 +62,7 @@ describe("the OpenAPI document", () => {
     expect((await validate(broken as never, { resolve: { external: false } })).valid).toBe(false);
   });
 
-  test("has every route of lib/routes.ts and of the docs function, nothing else", () => {
+  test("has every route of functions/routes.ts and of the docs function, nothing else", () => {
     expect(operationKeys(restDocument()).sort()).toEqual([...ROUTES.map(routeKey), ...DOCS_ROUTES.map(routeKey)].sort());
   });
 
@@ -163,7 +166,7 @@ describe("where the request came from", () => {
 });
 
 describe("the docs function", () => {
-  const docs = createDocsHandler({ issuer: ISSUER, realm: "demo" });
+  const docs = createDocsHandler({ routes: API_ROUTES, issuer: ISSUER, clientId: "api-docs", realm: "demo" });
   const httpEvent = (rawPath: string, routeKey: string, options: { asset?: string; headers?: Record<string, string>; v?: string } = {}): APIGatewayProxyEventV2 =>
     ({
       version: "2.0",
@@ -307,14 +310,13 @@ describe("serverless package", () => {
       const bundle = await docs.handler(http("/docs/swagger-ui-bundle.js", "GET /docs/{asset}", "swagger-ui-bundle.js"));
       const redirect = await docs.handler(http("/docs/oauth2-redirect.html", "GET /docs/{asset}", "oauth2-redirect.html"));
       const document = await docs.handler(http("/openapi.json", "GET /openapi.json"));
-      console.log(JSON.stringify({ dir: docs.swaggerUiDir(), page: page.statusCode, bundle: [bundle.statusCode, bundle.body.length], redirect: redirect.body, document: JSON.parse(document.body) }));
+      console.log(JSON.stringify({ page: page.statusCode, bundle: [bundle.statusCode, bundle.body.length], redirect: redirect.body, document: JSON.parse(document.body) }));
     `;
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
       cwd: unpacked,
       env: { PATH: process.env.PATH ?? "", KEYCLOAK_ISSUER: ISSUER, AUTH_REALM: "demo" },
     });
-    const result = JSON.parse(stdout) as { dir: string; page: number; bundle: [number, number]; redirect: string; document: OpenAPIV3.Document };
-    expect(result.dir).toBe(join(unpacked, "node_modules", "swagger-ui-dist"));
+    const result = JSON.parse(stdout) as { page: number; bundle: [number, number]; redirect: string; document: OpenAPIV3.Document };
     expect(result.page).toBe(200);
     expect(result.bundle[0]).toBe(200);
     expect(result.bundle[1]).toBeGreaterThan(1_000_000);

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { APIGatewayAuthorizerResult, Statement } from "aws-lambda";
-import { createAuthorizerHandler } from "../../lib/authorizer-handler.js";
-import { isSatisfied } from "../../lib/requirements.js";
-import { ROUTES, type Route } from "../../lib/routes.js";
-import { parseMethodArn, routeArn } from "../../lib/policy.js";
-import { createAccessTokenVerifier } from "../../lib/verifier.js";
+import { createAuthorizerHandler } from "../../lib/authorizer/authorizer-handler.js";
+import { isSatisfied } from "../../lib/routes/requirements.js";
+import { API_ROUTES, ROUTES } from "../../functions/routes.js";
+import { routeTable, type Route } from "../../lib/routes/route.js";
+import { parseMethodArn, routeArn } from "../../lib/apigateway/method-arn.js";
+import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { testConfig } from "../helpers/config.js";
 import { accessClaims, accessToken, generateRsaKey, type TestKey } from "../helpers/tokens.js";
@@ -34,7 +35,7 @@ let handler: ReturnType<typeof createAuthorizerHandler>;
 beforeAll(async () => {
   key = generateRsaKey();
   idp = await startIdpStub([key.jwk]);
-  handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined });
+  handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
 });
 afterAll(() => idp.close());
 
@@ -74,7 +75,7 @@ test("expected decisions: alice everything, bob reads but not writes nor admin",
 });
 
 test("parseMethodArn reads the API and stage, and refuses other ARNs", () => {
-  expect(parseMethodArn(`${STAGE.api}/dev/GET/secured`)).toEqual(STAGE);
+  expect(parseMethodArn(`${STAGE.api}/dev/GET/secured`)).toEqual({ ...STAGE, method: "GET", path: "secured" });
   expect(parseMethodArn("arn:aws:lambda:eu-west-1:123:function:x")).toBeUndefined();
   expect(routeArn(STAGE, { method: "GET", path: "/reports/{id}" })).toBe(`${STAGE.api}/dev/GET/reports/*`);
 });

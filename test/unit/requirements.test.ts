@@ -1,5 +1,5 @@
 import { describe, expect, test } from "@jest/globals";
-import { allOf, anyOf, clientRole, describeRequirement, isSatisfied, realmRole, scope } from "../../lib/requirements.js";
+import { allOf, anyOf, clientRole, describeRequirement, isSatisfied, realmRole, scope } from "../../lib/routes/requirements.js";
 
 const alice = {
   realm_access: { roles: ["user", "admin"] },

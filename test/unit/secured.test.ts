@@ -1,12 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from "aws-lambda";
-import { createAuthorizerHandler } from "../../lib/authorizer-handler.js";
-import type { AuthorizerContext } from "../../lib/context.js";
-import { createAccessTokenVerifier } from "../../lib/verifier.js";
+import { createAuthorizerHandler } from "../../lib/authorizer/authorizer-handler.js";
+import type { AuthorizerContext } from "../../lib/apigateway/context.js";
+import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { testConfig } from "../helpers/config.js";
 import { EVENT_KINDS, authorizerEvent } from "../helpers/events.js";
 import { accessToken, generateRsaKey, type TestKey } from "../helpers/tokens.js";
+import { API_ROUTES } from "../../functions/routes.js";
+import { captureOutput } from "../helpers/captured-output.js";
 
 let idp: IdpStub;
 let key: TestKey;
@@ -19,7 +21,7 @@ beforeAll(async () => {
   ({ handler: securedHandler } = (await import("../../functions/secured.js")) as unknown as { handler: typeof securedHandler });
   key = generateRsaKey();
   idp = await startIdpStub([key.jwk]);
-  authorizer = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined });
+  authorizer = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
 });
 afterAll(() => idp.close());
 afterEach(() => {
@@ -69,9 +71,9 @@ describe.each(EVENT_KINDS)("claims round trip through %s", (kind) => {
   });
 
   test("no authorizer context is a JSON 401, never a 200 with empty claims", async () => {
-    const operatorLog = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    const output = captureOutput();
     const response = await callSecured(proxyEvent(kind, undefined));
-    expect(String(operatorLog.mock.calls[0]?.[0])).toContain("missing_authorizer_context");
+    expect(output.records()).toEqual([expect.objectContaining({ level: "ERROR", reason: "missing_authorizer_context" })]);
     expect(response.statusCode).toBe(401);
     expect(response.headers?.["Content-Type"]).toBe("application/json");
     expect(response.headers?.["WWW-Authenticate"]).toBe('Bearer realm="demo", error="invalid_token"');
@@ -84,7 +86,7 @@ describe.each(EVENT_KINDS)("claims round trip through %s", (kind) => {
     ["empty claims", { kc_claims: "{}" }],
     ["claims under another key", { claims: "{\"sub\":\"x\"}" }],
   ])("%s is a JSON 401", async (_name, context) => {
-    jest.spyOn(console, "error").mockImplementation(() => undefined);
+    captureOutput();
     const response = await callSecured(proxyEvent(kind, context as AuthorizerContext));
     expect(response.statusCode).toBe(401);
     expect(JSON.parse(response.body)).toMatchObject({ error: "invalid_token" });

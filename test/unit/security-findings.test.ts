@@ -5,18 +5,19 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from "aws-lambda";
-import { generateKeyPairSync, randomUUID, sign } from "node:crypto";
-import { createAuthorizerHandler } from "../../lib/authorizer-handler.js";
-import type { AuthorizerContext } from "../../lib/context.js";
-import { TokenRejectedError, type ErrorCode } from "../../lib/errors.js";
-import { KeycloakJwksCache } from "../../lib/jwks-cache.js";
-import { routeArn } from "../../lib/policy.js";
-import { anyOf, clientRole, isSatisfied, realmRole } from "../../lib/requirements.js";
-import { ROUTES, type Route } from "../../lib/routes.js";
-import { createFetchJson } from "../../lib/fetch-json.js";
-import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/verifier.js";
+import { createHash, generateKeyPairSync, randomUUID, sign } from "node:crypto";
+import { createAuthorizerHandler } from "../../lib/authorizer/authorizer-handler.js";
+import type { AuthorizerContext } from "../../lib/apigateway/context.js";
+import { ConfigError, TokenRejectedError, type ErrorCode } from "../../lib/errors.js";
+import { JwksCache } from "../../lib/keys/jwks-cache.js";
+import { routeArn } from "../../lib/apigateway/method-arn.js";
+import { anyOf, clientRole, isSatisfied, realmRole } from "../../lib/routes/requirements.js";
+import { API_ROUTES, ROUTES } from "../../functions/routes.js";
+import { routeTable, type Route } from "../../lib/routes/route.js";
+import { createFetchJson } from "../../lib/keys/fetch-json.js";
+import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { testConfig } from "../helpers/config.js";
-import { iamAllows, sampleRequests } from "../helpers/api-gateway-model.js";
+import { everyRequest, iamAllows } from "../helpers/api-gateway-model.js";
 import { authorizerEvent, METHOD_ARN } from "../helpers/events.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { accessClaims, accessToken, b64url, generateRsaKey, signJwt, type TestKey } from "../helpers/tokens.js";
@@ -73,7 +74,7 @@ describe("finding 1: a key replaced under the same kid", () => {
     const replacement = generateRsaKey({ kid: "realm-key" });
     const idp = await startIdpStub([old.jwk]);
     let now = Date.now();
-    const jwksCache = new KeycloakJwksCache({
+    const jwksCache = new JwksCache({
       issuer: idp.issuer,
       fetchJson: createFetchJson({ timeoutMs: 2000, allowHttp: false }),
       maxAgeMs: 60_000,
@@ -211,16 +212,30 @@ describe("finding 5: parametrised routes must not widen cached REST policies", (
 
   const allows = iamAllows;
 
-  const replay = async (table: readonly Route[], claims: Record<string, unknown>, check: (route: Route, request: string, allowed: boolean, expected: boolean) => void): Promise<void> => {
-    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined, routes: table });
+  /**
+   * The policy a token gets, which must not depend on the route it was made for; then every
+   * request as deep as the table's routes go, judged by IAM's rules.
+   */
+  const replay = async (routes: readonly Route[], claims: Record<string, unknown>, check: (request: string, allowed: boolean, expected: boolean) => void): Promise<number> => {
+    const table = routeTable(routes);
+    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: table });
     const token = signJwt({ alg: "RS256", typ: "JWT", kid: key.kid }, claims, key.privateKey);
-    for (const first of table) {
-      const policy = (await handler({ type: "TOKEN", methodArn: routeArn(STAGE, first), authorizationToken: `Bearer ${token}` })) as APIGatewayAuthorizerResult;
-      for (const route of table) {
-        const expected = route.requires === undefined || isSatisfied(route.requires, claims);
-        for (const request of sampleRequests(route, table)) check(route, `${first.method} ${first.path} -> ${request}`, allows(policy, `${STAGE.api}/${STAGE.stage}/${request}`), expected);
-      }
+    const policies = await Promise.all(
+      routes.map(async (first) => (await handler({ type: "TOKEN", methodArn: routeArn(STAGE, first), authorizationToken: `Bearer ${token}` })) as APIGatewayAuthorizerResult),
+    );
+    for (const policy of policies) expect(policy.policyDocument).toEqual(policies[0]?.policyDocument);
+    const policy = policies[0] as APIGatewayAuthorizerResult;
+    // Deep enough for every route; one segment deeper where a greedy parameter takes any number.
+    const segmentCount = (route: Route): number => route.path.split("/").filter(Boolean).length;
+    const depth = Math.max(...routes.map(segmentCount)) + (routes.some((route) => route.path.includes("+}")) ? 1 : 0);
+    let checked = 0;
+    for (const { request, route } of everyRequest(routes, depth)) {
+      if (route === undefined) continue; // no such resource: API Gateway answers 404/403 itself
+      const declared = route as Route;
+      checked += 1;
+      check(request, allows(policy, `${STAGE.api}/${STAGE.stage}/${request}`), declared.requires === undefined || isSatisfied(declared.requires, claims));
     }
+    return checked;
   };
   const claimsWith = (roles: readonly string[]): Record<string, unknown> =>
     accessClaims(idp.issuer, {
@@ -228,12 +243,16 @@ describe("finding 5: parametrised routes must not widen cached REST policies", (
       resource_access: { "secured-api": { roles: roles.filter((role) => role !== "admin" && role !== "auditor") } },
     });
   const rights = [["admin", "auditor"], ["reader"], ["writer"], ["owner"], ["admin"], ["admin", "reader"], []];
+  const neverWider = (overDenied: Set<string>) => (request: string, allowed: boolean, expected: boolean): void => {
+    if (!expected) expect([request, allowed]).toEqual([request, false]);
+    else if (!allowed) overDenied.add(request);
+  };
 
-  // Every combination of rights, and every pair of (route the policy was made for, route it is
-  // replayed on), with requests API Gateway would route there (parameters set to every literal of
-  // the table, which is what makes IAM patterns meet).
+  // Every combination of rights; every request API Gateway would route to a declared route (each
+  // path segment any literal of the table or something else): exactly as its route requires.
   test.each(rights.map((roles) => [roles.join("+") || "no rights", roles] as const))("the route table, %s: every request answered exactly as its route requires", async (_label, roles) => {
-    await replay(ROUTES, claimsWith(roles), (_route, request, allowed, expected) => expect([request, allowed]).toEqual([request, expected]));
+    const checked = await replay(ROUTES, claimsWith(roles), (request, allowed, expected) => expect([request, allowed]).toEqual([request, expected]));
+    expect(checked).toBeGreaterThan(10);
   });
 
   // A table where IAM patterns cannot say everything (a file named "audit" under
@@ -249,20 +268,41 @@ describe("finding 5: parametrised routes must not widen cached REST policies", (
   const nested = [...ROUTES.filter((route) => !extra.some((other) => other.method === route.method && other.path === route.path)), ...extra];
   test.each(rights.map((roles) => [roles.join("+") || "no rights", roles] as const))("a nested table, %s: a replayed policy never allows a refused request", async (_label, roles) => {
     const overDenied = new Set<string>();
-    let checked = 0;
-    await replay(nested, claimsWith(roles), (_route, request, allowed, expected) => {
-      checked += 1;
-      if (!expected) expect([request, allowed]).toEqual([request, false]);
-      else if (!allowed) overDenied.add(request.split(" -> ")[1] as string);
-    });
-    expect(checked).toBeGreaterThan(100);
+    expect(await replay(nested, claimsWith(roles), neverWider(overDenied))).toBeGreaterThan(50);
     // The only fail-closed corner: a file literally named "audit", caught by the Deny on
     // GET/reports/*/audit that keeps non-admins out of the audit trail.
     expect([...overDenied].filter((request) => !/^GET\/reports\/[^/]+\/files\/audit$/.test(request))).toEqual([]);
   });
 
+  // Greedy parameters and many literal routes (an adversarial review found both widening an
+  // earlier, sampling-based version of the Deny computation).
+  const admin = realmRole("admin");
+  const greedyTables: Array<[string, Route[]]> = [
+    ["GET /a/{b} for all, GET /{proxy+} for admins", [
+      { method: "GET", path: "/a/{b}", summary: "" },
+      { method: "GET", path: "/{proxy+}", summary: "", requires: admin },
+    ]],
+    ["GET /files/{id}/meta/{field} for all, GET /files/{path+} for admins", [
+      { method: "GET", path: "/files/{id}/meta/{field}", summary: "" },
+      { method: "GET", path: "/files/{path+}", summary: "", requires: admin },
+    ]],
+    ["nine literal routes, /{p1}/{p2}/{p3}/{p4} for admins, /zz/k/{x} for all", [
+      ...["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9"].map((name): Route => ({ method: "GET", path: `/${name}`, summary: "" })),
+      { method: "GET", path: "/{p1}/{p2}/{p3}/{p4}", summary: "", requires: admin },
+      { method: "GET", path: "/zz/k/{x}", summary: "" },
+    ]],
+    ["GET /{id} for all, GET / for admins", [
+      { method: "GET", path: "/{id}", summary: "" },
+      { method: "GET", path: "/", summary: "", requires: admin },
+    ]],
+  ];
+  test.each(greedyTables)("%s: no refused request is ever allowed", async (_label, table) => {
+    const overDenied = new Set<string>();
+    await replay(table, claimsWith([]), neverWider(overDenied));
+  });
+
   test("bob (reader) may read /reports/1 but not /reports/1/audit, though IAM's * matches /", async () => {
-    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined });
+    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
     const bob = accessToken(key, idp.issuer, { claims: { realm_access: { roles: ["user"] }, resource_access: { "secured-api": { roles: ["reader"] } } } });
     const policy = (await handler({ type: "TOKEN", methodArn: `${STAGE.api}/dev/GET/reports/1`, authorizationToken: `Bearer ${bob}` })) as APIGatewayAuthorizerResult;
     expect(allows(policy, `${STAGE.api}/dev/GET/reports/1`)).toBe(true);
@@ -284,7 +324,7 @@ describe("finding 6: no shared principal", () => {
     ["no sub", { sub: undefined }],
     ["an empty sub", { sub: "" }],
   ])("%s: refused with missing_subject on every event kind, never principalId 'unknown' or the client id", async (_label, claims) => {
-    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined });
+    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
     const token = accessToken(key, idp.issuer, { claims });
     expect(await rejection(createAccessTokenVerifier(testConfig(idp.issuer)), token)).toBe("missing_subject");
     for (const kind of ["rest-token", "rest-request", "http-v2"] as const) {
@@ -294,7 +334,7 @@ describe("finding 6: no shared principal", () => {
 
   test("KEYCLOAK_PRINCIPAL_CLAIM names another claim, which then must be present", async () => {
     const verifier = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_PRINCIPAL_CLAIM: "preferred_username" }));
-    const handler = createAuthorizerHandler({ verifier, log: () => undefined });
+    const handler = createAuthorizerHandler({ verifier, routes: API_ROUTES });
     const result = (await handler({ type: "TOKEN", methodArn: METHOD_ARN, authorizationToken: `Bearer ${accessToken(key, idp.issuer, { claims: { sub: undefined } })}` })) as APIGatewayAuthorizerResult;
     expect(result.principalId).toBe("alice");
     expect(await rejection(verifier, accessToken(key, idp.issuer, { claims: { preferred_username: undefined } }))).toBe("missing_subject");
@@ -313,7 +353,7 @@ describe("finding 8: claims named __proto__ and constructor", () => {
   test.each(["rest-token", "http-v2"] as const)("%s: reach the handler exactly as signed, and pollute nothing", async (kind) => {
     process.env.AUTH_REALM = "demo";
     const { handler: securedHandler } = (await import("../../functions/secured.js")) as unknown as { handler: (event: never, context: Context) => Promise<APIGatewayProxyResult> };
-    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), log: () => undefined });
+    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
     // JSON text with the keys as a token carries them (JSON.stringify of an object literal would drop __proto__).
     const claimsJson = JSON.stringify(accessClaims(idp.issuer)).replace(/}$/, ',"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}},"nested":{"__proto__":"n"}}');
     const input = `${b64url({ alg: "RS256", typ: "JWT", kid: key.kid })}.${Buffer.from(claimsJson).toString("base64url")}`;
@@ -374,3 +414,130 @@ describe("cheap refusals", () => {
   });
 });
 
+
+describe("hardening from the adversarial review of these fixes", () => {
+  let idp: IdpStub;
+  let rsa: TestKey;
+  beforeAll(async () => {
+    rsa = generateRsaKey();
+    idp = await startIdpStub([rsa.jwk]);
+  });
+  afterAll(() => idp.close());
+
+  test.each([
+    ["ES384", "P-384", "sha384", 48, 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n],
+    [
+      "ES512",
+      "P-521",
+      "sha512",
+      66,
+      0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+    ],
+  ] as const)("%s: (r, n - s) of a low-S token is refused, the token itself accepted", async (alg, curve, digest, size, order) => {
+    expect(order.toString(2).length).toBe(curve === "P-384" ? 384 : 521);
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: curve });
+    const kid = randomUUID();
+    const stub = await startIdpStub([{ ...(publicKey.export({ format: "jwk" }) as Record<string, string>), kid, alg, use: "sig" }]);
+    try {
+      const verifier = createAccessTokenVerifier(testConfig(stub.issuer, { KEYCLOAK_ALGORITHMS: alg }));
+      let token: string;
+      let s: bigint;
+      do {
+        const input = `${b64url({ alg, typ: "JWT", kid })}.${b64url(accessClaims(stub.issuer))}`;
+        const signature = sign(digest, Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" });
+        token = `${input}.${signature.toString("base64url")}`;
+        s = BigInt(`0x${signature.subarray(size).toString("hex")}`);
+      } while (s > order >> 1n);
+      await expect(verifier.verify(token)).resolves.toBeDefined();
+      const [header, payload, signature] = token.split(".") as [string, string, string];
+      const bytes = Buffer.from(signature, "base64url");
+      const flipped = Buffer.from((order - s).toString(16).padStart(size * 2, "0"), "hex");
+      expect(await rejection(verifier, `${header}.${payload}.${Buffer.concat([bytes.subarray(0, size), flipped]).toString("base64url")}`)).toBe("non_canonical_token");
+    } finally {
+      await stub.close();
+    }
+  });
+
+  test.each(["ed25519", "ed448"] as const)("EdDSA (%s) tokens verify", async (curve) => {
+    const { privateKey, publicKey } = generateKeyPairSync(curve as "ed25519");
+    const kid = randomUUID();
+    const stub = await startIdpStub([{ ...(publicKey.export({ format: "jwk" }) as Record<string, string>), kid, alg: "EdDSA", use: "sig" }]);
+    try {
+      const verifier = createAccessTokenVerifier(testConfig(stub.issuer, { KEYCLOAK_ALGORITHMS: "EdDSA" }));
+      const input = `${b64url({ alg: "EdDSA", typ: "JWT", kid })}.${b64url(accessClaims(stub.issuer))}`;
+      const token = `${input}.${sign(null, Buffer.from(input), privateKey).toString("base64url")}`;
+      await expect(verifier.verify(token)).resolves.toMatchObject({ kid });
+    } finally {
+      await stub.close();
+    }
+  });
+
+  test("an RSA key with a public exponent of 1 verifies nothing (a hand-made 'signature' would pass otherwise)", async () => {
+    const kid = randomUUID();
+    const n = rsa.jwk.n as string;
+    const stub = await startIdpStub([{ kty: "RSA", kid, alg: "RS256", use: "sig", n, e: "AQ" }]);
+    try {
+      const verifier = createAccessTokenVerifier(testConfig(stub.issuer));
+      const input = `${b64url({ alg: "RS256", typ: "JWT", kid })}.${b64url(accessClaims(stub.issuer))}`;
+      // With e = 1, s^e = s: the PKCS#1 v1.5 encoding of the digest is its own "signature".
+      const digest = createHash("sha256").update(input).digest();
+      const prefix = Buffer.from("3031300d060960864801650304020105000420", "hex");
+      const length = Buffer.from(n, "base64url").length;
+      const encoded = Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(length - 3 - prefix.length - digest.length, 0xff), Buffer.from([0]), prefix, digest]);
+      expect(await rejection(verifier, `${input}.${encoded.toString("base64url")}`)).toBe("key_not_usable");
+    } finally {
+      await stub.close();
+    }
+  });
+
+  test("a kid shared by an enc key and a signing key: the signing key verifies", async () => {
+    const signing = generateRsaKey({ kid: "shared" });
+    const encryption = generateRsaKey({ kid: "shared", use: "enc" });
+    const stub = await startIdpStub([encryption.jwk, signing.jwk]);
+    try {
+      const verifier = createAccessTokenVerifier(testConfig(stub.issuer));
+      await expect(verifier.verify(accessToken(signing, stub.issuer))).resolves.toMatchObject({ kid: "shared" });
+      expect(await rejection(verifier, accessToken(encryption, stub.issuer))).toBe("invalid_signature");
+    } finally {
+      await stub.close();
+    }
+  });
+
+  test("finding 1 holds with the token cache on: a token of the withdrawn key is refused, not served from the cache", async () => {
+    const old = generateRsaKey({ kid: "k" });
+    const stub = await startIdpStub([old.jwk]);
+    let now = Date.now();
+    const jwksCache = new JwksCache({ issuer: stub.issuer, fetchJson: createFetchJson({ timeoutMs: 2000, allowHttp: false }), maxAgeMs: 60_000, cooldownMs: 0, now: () => now });
+    try {
+      const verifier = createAccessTokenVerifier(testConfig(stub.issuer), { jwksCache });
+      const token = accessToken(old, stub.issuer);
+      const first = await verifier.verify(token);
+      expect(await verifier.verify(token)).toBe(first); // served from the token cache
+      stub.setKeys([generateRsaKey({ kid: "k" }).jwk]);
+      now += 61_000;
+      expect(await rejection(verifier, token)).toBe("invalid_signature");
+    } finally {
+      await stub.close();
+    }
+  });
+
+  test.each([
+    ["exp far beyond any date", { exp: 1e300 }],
+    ["a negative exp", { exp: -1e300 }],
+    ["nbf far beyond any date", { nbf: 1e300 }],
+  ])("%s is a malformed token, never an internal error", async (_label, claims) => {
+    const verifier = createAccessTokenVerifier(testConfig(idp.issuer));
+    expect(await rejection(verifier, accessToken(rsa, idp.issuer, { claims }))).toBe("malformed_token");
+  });
+
+  test("a payload that is not UTF-8 is refused (the claims handed on are exactly the signed bytes)", async () => {
+    const verifier = createAccessTokenVerifier(testConfig(idp.issuer));
+    const json = Buffer.concat([Buffer.from(JSON.stringify(accessClaims(idp.issuer)).slice(0, -1)), Buffer.from(',"name":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    const input = `${b64url({ alg: "RS256", typ: "JWT", kid: rsa.kid })}.${json.toString("base64url")}`;
+    expect(await rejection(verifier, `${input}.${sign("sha256", Buffer.from(input), rsa.privateKey).toString("base64url")}`)).toBe("malformed_token");
+  });
+
+  test.each(["azp", "aud", "iss", "scope"])("KEYCLOAK_PRINCIPAL_CLAIM=%s is refused at cold start: callers share it", (claim) => {
+    expect(() => testConfig(idp.issuer, { KEYCLOAK_PRINCIPAL_CLAIM: claim })).toThrow(ConfigError);
+  });
+});

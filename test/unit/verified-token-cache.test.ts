@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from "@jest/globals";
-import { DEFAULTS, loadConfig } from "../../lib/config.js";
+import { loadAuthorizerConfig } from "../../lib/config/authorizer-config.js";
 import { ConfigError, KeysUnavailableError, TokenRejectedError, type ErrorCode } from "../../lib/errors.js";
-import { createFetchJson } from "../../lib/fetch-json.js";
-import { KeycloakJwksCache } from "../../lib/jwks-cache.js";
-import { VerifiedTokenCache } from "../../lib/verified-token-cache.js";
-import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/verifier.js";
+import { createFetchJson } from "../../lib/keys/fetch-json.js";
+import { JwksCache } from "../../lib/keys/jwks-cache.js";
+import { VerifiedTokenCache } from "../../lib/token/verified-token-cache.js";
+import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { testConfig } from "../helpers/config.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { accessToken, generateRsaKey, type TestKey } from "../helpers/tokens.js";
@@ -43,93 +43,95 @@ describe("VerifiedTokenCache on its own", () => {
   const seconds = (ms: number): number => Math.floor(ms / 1000);
   const times = { exp: seconds(T0) + 300, iat: seconds(T0) };
 
-  test("a stored acceptance is served for exactly the same token, under the same generation", () => {
+  test("a stored acceptance is served for exactly the same token, while in its time window", () => {
     freezeClock(T0);
     const cache = new VerifiedTokenCache<string>({ maxEntries: 10, clockSkewSeconds: 30 });
-    cache.set("a.b.c", "claims", times, 1);
-    expect(cache.get("a.b.c", 1)).toBe("claims");
-    expect(cache.get("a.b.d", 1)).toBeUndefined();
-    expect(cache.get("a.b.c ", 1)).toBeUndefined();
+    cache.set("a.b.c", "claims", times);
+    expect(cache.get("a.b.c")).toBe("claims");
+    expect(cache.get("a.b.d")).toBeUndefined();
+    expect(cache.get("a.b.c ")).toBeUndefined();
   });
 
   test("a token sharing every character but the last never hits", () => {
     freezeClock(T0);
     const cache = new VerifiedTokenCache<string>({ maxEntries: 10, clockSkewSeconds: 0 });
     const token = `${"x".repeat(600)}.${"y".repeat(900)}.${"z".repeat(342)}`;
-    cache.set(token, "claims", times, 1);
+    cache.set(token, "claims", times);
     for (const forged of [`${token.slice(0, -1)}A`, token.slice(0, -1), `${token}z`, token.slice(0, 1200)]) {
-      expect(cache.get(forged, 1)).toBeUndefined();
+      expect(cache.get(forged)).toBeUndefined();
     }
-    expect(cache.get(token, 1)).toBe("claims");
+    expect(cache.get(token)).toBe("claims");
   });
 
   test("an entry is served until exp plus the skew, and not one millisecond later", () => {
     freezeClock(T0);
     const cache = new VerifiedTokenCache<string>({ maxEntries: 10, clockSkewSeconds: 30 });
-    cache.set("t", "claims", times, 1);
+    cache.set("t", "claims", times);
     jest.setSystemTime((times.exp + 30) * 1000);
-    expect(cache.get("t", 1)).toBe("claims");
+    expect(cache.get("t")).toBe("claims");
     jest.setSystemTime((times.exp + 30) * 1000 + 1);
-    expect(cache.get("t", 1)).toBeUndefined();
+    expect(cache.get("t")).toBeUndefined();
     // Gone for good: turning the clock back does not resurrect it.
     jest.setSystemTime(T0);
-    expect(cache.get("t", 1)).toBeUndefined();
+    expect(cache.get("t")).toBeUndefined();
     expect(cache.size).toBe(0);
   });
 
   test("without skew the entry ends at exp itself", () => {
     freezeClock(T0);
     const cache = new VerifiedTokenCache<string>({ maxEntries: 10, clockSkewSeconds: 0 });
-    cache.set("t", "claims", times, 1);
+    cache.set("t", "claims", times);
     jest.setSystemTime(times.exp * 1000 + 1);
-    expect(cache.get("t", 1)).toBeUndefined();
+    expect(cache.get("t")).toBeUndefined();
   });
 
   test("an entry is not served before nbf or iat minus the skew (a clock stepped back)", () => {
     freezeClock(T0);
     const cache = new VerifiedTokenCache<string>({ maxEntries: 10, clockSkewSeconds: 30 });
-    cache.set("t", "claims", { ...times, nbf: seconds(T0) + 10 }, 1);
-    expect(cache.get("t", 1)).toBe("claims");
+    cache.set("t", "claims", { ...times, nbf: seconds(T0) + 10 });
+    expect(cache.get("t")).toBe("claims");
     jest.setSystemTime(T0 - 60_000);
-    expect(cache.get("t", 1)).toBeUndefined();
+    expect(cache.get("t")).toBeUndefined();
   });
 
   test("tokens already outside their window, or without exp, are not stored", () => {
     freezeClock(T0);
     const cache = new VerifiedTokenCache<string>({ maxEntries: 10, clockSkewSeconds: 0 });
-    cache.set("expired", "claims", { exp: seconds(T0) - 1 }, 1);
-    cache.set("no-exp", "claims", { iat: seconds(T0) }, 1);
+    cache.set("expired", "claims", { exp: seconds(T0) - 1 });
+    cache.set("no-exp", "claims", { iat: seconds(T0) });
     expect(cache.size).toBe(0);
   });
 
   test("holds at most maxEntries, dropping the least recently used", () => {
     freezeClock(T0);
     const cache = new VerifiedTokenCache<string>({ maxEntries: 3, clockSkewSeconds: 0 });
-    for (const token of ["t1", "t2", "t3"]) cache.set(token, token, times, 1);
-    expect(cache.get("t1", 1)).toBe("t1"); // t2 is now the least recently used
-    cache.set("t4", "t4", times, 1);
+    for (const token of ["t1", "t2", "t3"]) cache.set(token, token, times);
+    expect(cache.get("t1")).toBe("t1"); // t2 is now the least recently used
+    cache.set("t4", "t4", times);
     expect(cache.size).toBe(3);
-    expect(cache.get("t2", 1)).toBeUndefined();
-    expect([cache.get("t1", 1), cache.get("t3", 1), cache.get("t4", 1)]).toEqual(["t1", "t3", "t4"]);
-    for (let i = 0; i < 100; i += 1) cache.set(`bulk-${i}`, "x", times, 1);
+    expect(cache.get("t2")).toBeUndefined();
+    expect([cache.get("t1"), cache.get("t3"), cache.get("t4")]).toEqual(["t1", "t3", "t4"]);
+    for (let i = 0; i < 100; i += 1) cache.set(`bulk-${i}`, "x", times);
     expect(cache.size).toBe(3);
   });
 
-  test("a new key generation drops every entry", () => {
+  test("clear() (a new key set) drops every entry", () => {
     freezeClock(T0);
     const cache = new VerifiedTokenCache<string>({ maxEntries: 10, clockSkewSeconds: 0 });
-    cache.set("t1", "t1", times, 1);
-    cache.set("t2", "t2", times, 1);
-    expect(cache.get("t1", 2)).toBeUndefined();
+    cache.set("t1", "t1", times);
+    cache.set("t2", "t2", times);
+    expect(cache.get("t1")).toBe("t1");
+    cache.clear();
+    expect(cache.get("t1")).toBeUndefined();
     expect(cache.size).toBe(0);
-    expect(cache.get("t2", 1)).toBeUndefined();
+    expect(cache.get("t2")).toBeUndefined();
   });
 
   test("maxEntries 0 stores nothing", () => {
     freezeClock(T0);
     const cache = new VerifiedTokenCache<string>({ maxEntries: 0, clockSkewSeconds: 0 });
-    cache.set("t", "t", times, 1);
-    expect(cache.get("t", 1)).toBeUndefined();
+    cache.set("t", "t", times);
+    expect(cache.get("t")).toBeUndefined();
     expect(() => new VerifiedTokenCache({ maxEntries: -1, clockSkewSeconds: 0 })).toThrow(RangeError);
   });
 });
@@ -137,11 +139,10 @@ describe("VerifiedTokenCache on its own", () => {
 describe("KEYCLOAK_TOKEN_CACHE_SIZE", () => {
   const base = { KEYCLOAK_ISSUER: "http://localhost:8080/realms/demo", KEYCLOAK_AUDIENCE: "secured-api" };
   test("defaults to 1000, accepts 0, refuses junk", () => {
-    expect(DEFAULTS.tokenCacheSize).toBe(1000);
-    expect(loadConfig(base).tokenCacheSize).toBe(1000);
-    expect(loadConfig({ ...base, KEYCLOAK_TOKEN_CACHE_SIZE: "0" }).tokenCacheSize).toBe(0);
-    expect(() => loadConfig({ ...base, KEYCLOAK_TOKEN_CACHE_SIZE: "-1" })).toThrow(ConfigError);
-    expect(() => loadConfig({ ...base, KEYCLOAK_TOKEN_CACHE_SIZE: "lots" })).toThrow(/KEYCLOAK_TOKEN_CACHE_SIZE/);
+    expect(loadAuthorizerConfig(base).tokenCacheSize).toBe(1000);
+    expect(loadAuthorizerConfig({ ...base, KEYCLOAK_TOKEN_CACHE_SIZE: "0" }).tokenCacheSize).toBe(0);
+    expect(() => loadAuthorizerConfig({ ...base, KEYCLOAK_TOKEN_CACHE_SIZE: "-1" })).toThrow(ConfigError);
+    expect(() => loadAuthorizerConfig({ ...base, KEYCLOAK_TOKEN_CACHE_SIZE: "lots" })).toThrow(/KEYCLOAK_TOKEN_CACHE_SIZE/);
   });
 });
 
@@ -176,7 +177,7 @@ describe("the verifier with its token cache", () => {
     const verifier = createAccessTokenVerifier(testConfig(idp.issuer));
     const token = accessToken(key, idp.issuer);
     const forged = tamperSignature(token);
-    await verifier.hydrate();
+    await verifier.prefetch();
     expect(await rejection(verifier, forged)).toBe("invalid_signature");
     await verifier.verify(token);
     await verifier.verify(token);
@@ -191,7 +192,7 @@ describe("the verifier with its token cache", () => {
 
   test("a cached token still expires at exp plus the skew", async () => {
     const verifier = createAccessTokenVerifier(testConfig(idp.issuer));
-    await verifier.hydrate();
+    await verifier.prefetch();
     const token = accessToken(key, idp.issuer);
     const { exp } = payloadOf(token);
     freezeClock((exp + 29) * 1000);
@@ -206,16 +207,15 @@ describe("the verifier with its token cache", () => {
     const stub = await startIdpStub([old.jwk]);
     try {
       const verifier = createAccessTokenVerifier(testConfig(stub.issuer, { KEYCLOAK_JWKS_COOLDOWN_SECONDS: "0" }));
-      await verifier.hydrate();
+      await verifier.prefetch();
       const oldToken = accessToken(old, stub.issuer);
       const cached = await verifier.verify(oldToken);
       expect(await verifier.verify(oldToken)).toBe(cached);
       // The realm rotates: the old key is withdrawn, a token of the new key makes us refetch.
       const next = generateRsaKey();
       stub.setKeys([next.jwk]);
-      const generation = verifier.jwksCache.generation;
       await verifier.verify(accessToken(next, stub.issuer));
-      expect(verifier.jwksCache.generation).toBe(generation + 1);
+      expect(stub.counts.jwks).toBe(2);
       expect(await rejection(verifier, oldToken)).toBe("unknown_kid");
     } finally {
       await stub.close();
@@ -226,7 +226,7 @@ describe("the verifier with its token cache", () => {
     const stub = await startIdpStub([key.jwk]);
     let now = Date.now();
     try {
-      const jwksCache = new KeycloakJwksCache({
+      const jwksCache = new JwksCache({
         issuer: stub.issuer,
         fetchJson: createFetchJson({ timeoutMs: 1000, allowHttp: false }),
         maxAgeMs: 60_000,
@@ -234,7 +234,7 @@ describe("the verifier with its token cache", () => {
         now: () => now,
       });
       const verifier = createAccessTokenVerifier(testConfig(stub.issuer), { jwksCache });
-      await verifier.hydrate();
+      await verifier.prefetch();
       const token = accessToken(key, stub.issuer);
       const cached = await verifier.verify(token);
       expect(await verifier.verify(token)).toBe(cached);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import { createHmac, createPublicKey, createVerify } from "node:crypto";
-import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/verifier.js";
+import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import type { ErrorCode } from "../../lib/errors.js";
 import { KeysUnavailableError, TokenRejectedError } from "../../lib/errors.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";

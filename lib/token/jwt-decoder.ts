@@ -10,7 +10,7 @@
  */
 import type { DecomposedJwt } from "aws-jwt-verify/jwt";
 import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
-import { MalformedTokenError, NonCanonicalTokenError } from "./errors.js";
+import { MalformedTokenError, NonCanonicalTokenError } from "../errors.js";
 
 export interface DecodedJwt extends DecomposedJwt {
   /** The payload's JSON text exactly as signed: the lossless form handed on to protected handlers. */
@@ -18,6 +18,10 @@ export interface DecodedJwt extends DecomposedJwt {
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
+/** Refuses bytes that are not UTF-8, so the claims text handed on is exactly the signed bytes. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/** Time claims beyond this (year 5138) or below 0 are not times: refused before any date arithmetic. */
+const MAX_TIME_CLAIM = 1e11;
 const PADDED_SEGMENT = /^[A-Za-z0-9_-]+={1,2}$/;
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -37,10 +41,10 @@ export function decodeJwt(token: string): DecodedJwt {
     if (!SEGMENT.test(segment) && !PADDED_SEGMENT.test(segment)) throw new MalformedTokenError(`token ${part} segment is not base64url`);
   }
 
-  const header = parseObject(Buffer.from(headerB64, "base64url").toString("utf8"), "header") as JwtHeader;
+  const header = parseObject(utf8(headerB64, "header"), "header") as JwtHeader;
   if (header.alg !== undefined && typeof header.alg !== "string") throw new MalformedTokenError("header alg is not a string");
   if (header.kid !== undefined && typeof header.kid !== "string") throw new MalformedTokenError("header kid is not a string");
-  const payloadJson = Buffer.from(payloadB64, "base64url").toString("utf8");
+  const payloadJson = utf8(payloadB64, "payload");
   const payload = parseObject(payloadJson, "payload") as JwtPayload;
   checkRegisteredClaimTypes(payload);
   return { header, headerB64, payload, payloadB64, signatureB64, payloadJson };
@@ -67,6 +71,14 @@ function canonicalSegment(segment: string, part: string): void {
   if ((last & unusedBits) !== 0) throw new NonCanonicalTokenError(`token ${part} segment has non-zero trailing bits`);
 }
 
+function utf8(segment: string, part: string): string {
+  try {
+    return UTF8.decode(Buffer.from(segment, "base64url"));
+  } catch (cause) {
+    throw new MalformedTokenError(`token ${part} is not UTF-8`, { cause });
+  }
+}
+
 function parseObject(json: string, part: string): Record<string, unknown> {
   let value: unknown;
   try {
@@ -84,7 +96,8 @@ function checkRegisteredClaimTypes(payload: JwtPayload): void {
     throw new MalformedTokenError(`token ${claim} claim has the wrong type`);
   };
   for (const claim of ["exp", "nbf", "iat"] as const) {
-    if (payload[claim] !== undefined && !Number.isFinite(payload[claim])) bad(claim);
+    const value = payload[claim];
+    if (value !== undefined && !(typeof value === "number" && value >= 0 && value <= MAX_TIME_CLAIM)) bad(claim);
   }
   for (const claim of ["iss", "sub", "jti", "scope"] as const) {
     if (payload[claim] !== undefined && typeof payload[claim] !== "string") bad(claim);

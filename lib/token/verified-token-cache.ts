@@ -34,9 +34,8 @@ interface Entry<T> {
  * `maxEntries` accepted tokens (a few KB each) stay in this instance's memory until they expire
  * or are evicted; they were in memory to be verified anyway, and are never logged.
  *
- * Why a generation: every entry is only as good as the key set that verified it. The owner passes
- * the key set's generation on each call; when it differs from the one the entries were made
- * under, all entries are dropped at once (rotation, or a refresh that might have withdrawn a key).
+ * Every entry is only as good as the key set that verified it: the owner clears the cache whenever
+ * a new key set replaces the old one (rotation, or a refresh that might have withdrawn a key).
  *
  * Only acceptances are ever stored; a rejection is never remembered, so a later valid token is
  * never refused from here, and a refused token is never accepted from here.
@@ -46,7 +45,6 @@ export class VerifiedTokenCache<T> {
   private readonly maxEntries: number;
   private readonly skewMs: number;
   private readonly now: () => number;
-  private generation: number | undefined;
 
   constructor(options: VerifiedTokenCacheOptions) {
     if (!Number.isSafeInteger(options.maxEntries) || options.maxEntries < 0) {
@@ -63,13 +61,9 @@ export class VerifiedTokenCache<T> {
     return this.entries.size;
   }
 
-  /** The cached value for exactly this token, if it was verified under `generation` and is still in its time window. */
-  get(token: string, generation: number): T | undefined {
+  /** The cached value for exactly this token, if it is still in its time window. */
+  get(token: string): T | undefined {
     if (this.maxEntries === 0) return undefined;
-    if (generation !== this.generation) {
-      this.reset(generation);
-      return undefined;
-    }
     const key = token;
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
@@ -87,14 +81,13 @@ export class VerifiedTokenCache<T> {
   }
 
   /**
-   * Remember an acceptance, made with the keys of `generation`. `times` are the token's verified
-   * claims. Call only after a successful check.
+   * Remember an acceptance, made with the current keys. `times` are the token's verified claims.
+   * Call only after a successful check.
    */
-  set(token: string, value: T, times: TokenTimes, generation: number): void {
+  set(token: string, value: T, times: TokenTimes): void {
     if (this.maxEntries === 0) return;
     // No exp means no natural end: the verifier refuses such tokens, and neither do we keep them.
     if (typeof times.exp !== "number") return;
-    if (generation !== this.generation) this.reset(generation);
     // Same boundaries as aws-jwt-verify and the verifier's iat check: accepted while
     // exp + skew >= now, nbf - skew <= now and iat - skew <= now.
     const notAfter = times.exp * 1000 + this.skewMs;
@@ -113,12 +106,8 @@ export class VerifiedTokenCache<T> {
     }
   }
 
+  /** Drop every entry: the keys that verified them have been replaced. */
   clear(): void {
     this.entries.clear();
-  }
-
-  private reset(generation: number): void {
-    this.entries.clear();
-    this.generation = generation;
   }
 }

@@ -1,6 +1,6 @@
 import http from "node:http";
 import https from "node:https";
-import { KeysUnavailableError } from "./errors.js";
+import { KeysUnavailableError } from "../errors.js";
 
 /** Fetches a JSON document from the identity provider; injectable so tests can count or fail calls. */
 export type FetchJson = (url: string) => Promise<unknown>;

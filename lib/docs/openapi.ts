@@ -1,15 +1,15 @@
 /**
- * The API's OpenAPI 3 document, generated from lib/routes.ts (the list serverless.yml builds its
+ * The API's OpenAPI 3 document, generated from its route table (the list serverless.yml builds its
  * events from) so the docs cannot drift from the wiring, plus the docs function's own routes.
- * Served by functions/docs.ts at `GET /openapi.json` and rendered by Swagger UI at `GET /docs`.
+ * Served at `GET /openapi.json` and rendered by Swagger UI at `GET /docs` (lib/docs/docs-handler.ts).
  */
 import type { OpenAPIV3 } from "openapi-types";
-import { bearerChallenge, forbidden, unauthorized } from "./http-error.js";
-import { describeRequirement, type Requirement } from "./requirements.js";
-import { ROUTES, type Route } from "./routes.js";
+import { bearerChallenge, forbidden, unauthorized } from "../apigateway/http-errors.js";
+import { discoveryUrl } from "../keys/discovery.js";
+import { describeRequirement, type Requirement } from "../routes/requirements.js";
+import type { Route, RouteTable } from "../routes/route.js";
+import { DOCS_ASSETS } from "./swagger-assets.js";
 
-/** The public client Swagger UI logs in with (authorization code + PKCE S256, no secret). */
-export const DOCS_CLIENT_ID = "api-docs";
 /** What the docs page asks for: Keycloak's default user scopes. */
 export const DOCS_SCOPES = ["openid", "profile", "email"] as const;
 
@@ -31,12 +31,14 @@ export const DOCS_ROUTES: readonly DocsRoute[] = [
   { method: "GET", path: "/docs/{asset}", summary: "Swagger UI's scripts, styles and OAuth 2 redirect page" },
 ];
 
-/** What `GET /docs/{asset}` serves: Swagger UI's files from swagger-ui-dist and the page's own script. */
-export const DOCS_ASSETS = ["swagger-ui.css", "swagger-ui-bundle.js", "oauth2-redirect.html", "oauth2-redirect.js", "swagger-initializer.js"] as const;
 
 export interface OpenApiOptions {
+  /** The protected routes. */
+  readonly routes: RouteTable;
   /** `KEYCLOAK_ISSUER`, e.g. `http://localhost:8080/realms/demo`. */
   readonly issuer: string;
+  /** The public client Swagger UI logs in with (authorization code + PKCE S256, no secret). */
+  readonly clientId: string;
   /** The realm named in `WWW-Authenticate` challenges. */
   readonly realm: string;
   /**
@@ -150,20 +152,22 @@ function docsOperation(route: DocsRoute): OpenAPIV3.OperationObject {
   };
 }
 
-/** The OpenAPI 3.0 document for every route of the API (lib/routes.ts) and of the docs function. */
+/** The OpenAPI 3.0 document for every route of the API and of the docs function. */
 export function buildOpenApiDocument(options: OpenApiOptions): OpenAPIV3.Document {
   const issuer = options.issuer.replace(/\/+$/, "");
-  const discovery = `${issuer}/.well-known/openid-configuration`;
+  const discovery = discoveryUrl(issuer);
+  const { routes } = options.routes;
+  const clientId = options.clientId;
   const tokenUrl = `${issuer}/protocol/openid-connect/token`;
   const scopes: Record<string, string> = {
     openid: "OpenID Connect sign-in",
     profile: "Name and preferred_username in the token",
     email: "email and email_verified in the token",
   };
-  for (const route of ROUTES) for (const name of scopesNamed(route.requires)) scopes[name] ??= `Required by ${route.method} ${route.path}`;
+  for (const route of routes) for (const name of scopesNamed(route.requires)) scopes[name] ??= `Required by ${route.method} ${route.path}`;
 
   const paths: OpenAPIV3.PathsObject = {};
-  for (const route of ROUTES) {
+  for (const route of routes) {
     const item = (paths[route.path] ??= {}) as Record<string, OpenAPIV3.OperationObject>;
     item[route.method.toLowerCase()] = protectedOperation(route, options.realm);
   }
@@ -184,14 +188,14 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenAPIV3.Documen
       version: "0.1.0",
       description: [
         `Routes protected by Keycloak access tokens of the realm \`${options.realm}\` (issuer \`${issuer}\`).`,
-        `**Authorize** signs in with the public client \`${DOCS_CLIENT_ID}\` (authorization code with PKCE), or paste an access token (\`npm run token -- --user alice\`).`,
+        `**Authorize** signs in with the public client \`${clientId}\` (authorization code with PKCE), or paste an access token (\`npm run token -- --user alice\`).`,
         `OpenID Connect discovery: ${discovery}`,
         "Every protected route answers `200 {\"claims\": {...}}` with the verified token's payload; 401 without a valid token, 403 when the token lacks the route's roles or scopes.",
       ].join("\n\n"),
     },
     servers: [{ url: options.basePath === "" ? "/" : options.basePath, description: `This ${apiKind}` }],
     tags: [
-      { name: "api", description: "Protected routes (lib/routes.ts)" },
+      { name: "api", description: "Protected routes" },
       { name: "docs", description: "This documentation (public)" },
     ],
     paths,
@@ -199,7 +203,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenAPIV3.Documen
       securitySchemes: {
         [OAUTH2_SCHEME]: {
           type: "oauth2",
-          description: `Keycloak realm \`${options.realm}\`: authorization code with PKCE (S256) for the public client \`${DOCS_CLIENT_ID}\`. OpenID Connect discovery: ${discovery}`,
+          description: `Keycloak realm \`${options.realm}\`: authorization code with PKCE (S256) for the public client \`${clientId}\`. OpenID Connect discovery: ${discovery}`,
           flows: {
             authorizationCode: {
               authorizationUrl: `${issuer}/protocol/openid-connect/auth`,
@@ -251,7 +255,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenAPIV3.Documen
               iss: issuer,
               sub: "6f1c2a0e-8a53-4c8e-9d4b-0a1f3e7c2b11",
               aud: "secured-api",
-              azp: DOCS_CLIENT_ID,
+              azp: clientId,
               typ: "Bearer",
               scope: "openid profile email",
               preferred_username: "alice",

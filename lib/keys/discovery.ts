@@ -1,4 +1,4 @@
-import { KeysUnavailableError } from "./errors.js";
+import { KeysUnavailableError } from "../errors.js";
 import type { FetchJson } from "./fetch-json.js";
 
 /** Keycloak serves discovery under the realm: `${issuer}/.well-known/openid-configuration`. */

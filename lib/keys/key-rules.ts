@@ -3,10 +3,10 @@
  * `crv`, modulus size), never from a label alone: a JWK's `alg`, when present, narrows what the
  * key may verify but must agree with its type, and a token's `alg` must fit the key it names.
  */
-import { createHash } from "node:crypto";
+import { createHash, createPublicKey } from "node:crypto";
 
 /** Why a published key is never used, or undefined when it can verify signatures. */
-export type KeyProblem = "not_a_signing_key" | "weak_rsa_key" | "alg_disagrees_with_key" | "unsupported_key_type";
+export type KeyProblem = "not_a_signing_key" | "weak_rsa_key" | "alg_disagrees_with_key" | "unsupported_key_type" | "invalid_key_material";
 
 /** The algorithms a key of this type can verify, before its own `alg` narrows them. */
 const BY_KEY_TYPE: Readonly<Record<string, readonly string[]>> = {
@@ -37,7 +37,14 @@ export function judgeKey(jwk: JwkLike): KeyVerdict {
   const type = jwk.kty === "RSA" ? "RSA" : `${String(jwk.kty)}:${String(jwk.crv)}`;
   const possible = BY_KEY_TYPE[type];
   if (possible === undefined) return refuse("unsupported_key_type");
-  if (jwk.kty === "RSA" && (typeof jwk.n !== "string" || rsaModulusBits(jwk.n) < MIN_RSA_MODULUS_BITS)) return refuse("weak_rsa_key");
+  if (jwk.kty === "RSA" && !(typeof jwk.n === "string" && rsaModulusBits(jwk.n) >= MIN_RSA_MODULUS_BITS && sensibleExponent(jwk.e, jwk.n))) return refuse("weak_rsa_key");
+  // The material must make a key at all (an EC point on its curve, say): judged once, here,
+  // rather than failing inside every verification.
+  try {
+    createPublicKey({ key: jwk as never, format: "jwk" });
+  } catch {
+    return refuse("invalid_key_material");
+  }
   if (jwk.alg === undefined) return { algorithms: new Set(possible), problem: undefined };
   // A label that contradicts the material (an EC key marked RS256) means the JWKS is wrong: such a
   // key verifies nothing rather than whatever its label or the token claims.
@@ -55,6 +62,14 @@ export function jwkThumbprint(jwk: JwkLike): string {
   return createHash("sha256").update(JSON.stringify(members)).digest("base64url");
 }
 
+/** An odd public exponent from 3 to below the modulus: e = 1 would make every "signature" verify. */
+function sensibleExponent(e: unknown, n: string): boolean {
+  if (typeof e !== "string" || !/^[A-Za-z0-9_-]+$/.test(e)) return false;
+  const exponent = BigInt(`0x${Buffer.from(e, "base64url").toString("hex") || "0"}`);
+  const modulus = BigInt(`0x${Buffer.from(n, "base64url").toString("hex") || "0"}`);
+  return exponent >= 3n && exponent % 2n === 1n && exponent < modulus;
+}
+
 export function rsaModulusBits(n: string): number {
   const bytes = Buffer.from(n, "base64url");
   let leading = 0;
@@ -70,7 +85,7 @@ const CURVES: Readonly<Record<string, { readonly bytes: number; readonly order: 
   ES512: {
     bytes: 66,
     order:
-      0x01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+      0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
   },
 };
 

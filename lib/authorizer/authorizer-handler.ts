@@ -1,0 +1,63 @@
+/**
+ * The authorizer: event -> Authorization value -> token -> verified claims -> answer. Every
+ * rejection throws exactly `Error("Unauthorized")` (API Gateway's 401); a failure to judge the
+ * token (keys unavailable, or our own bug) throws a different error, which API Gateway answers with
+ * a 500: an outage is never mistaken for a bad token, nor turned into an Allow.
+ */
+import type { APIGatewayAuthorizerResult, APIGatewaySimpleAuthorizerWithContextResult } from "aws-lambda";
+import { bearerToken } from "../apigateway/authorization-header.js";
+import { toAuthorizerContext, type AuthorizerContext } from "../apigateway/context.js";
+import { authorizationOf, eventKind, methodArnOf, type AuthorizerEvent } from "../apigateway/events.js";
+import { allowSimple, routePolicy } from "../apigateway/policy.js";
+import { AuthorizerFailureError, InternalError, TokenRejectedError, UnsupportedEventError } from "../errors.js";
+import { SILENT, type DecisionObserver } from "../operations/decision-log.js";
+import type { RouteTable } from "../routes/route.js";
+import { translateError } from "../token/library-errors.js";
+import type { AccessTokenVerifier } from "../token/access-token-verifier.js";
+
+export type AuthorizerResult = APIGatewayAuthorizerResult | APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>;
+
+/** The exact error message API Gateway turns into a 401 (any other thrown error is a 500). */
+export const UNAUTHORIZED = "Unauthorized";
+
+export interface AuthorizerHandlerOptions {
+  readonly verifier: AccessTokenVerifier;
+  /** The routes REST policies are built from. */
+  readonly routes: RouteTable;
+  /** Where decisions go (logs, metrics); nowhere by default. */
+  readonly observer?: DecisionObserver;
+}
+
+export type AuthorizerHandler = (event: AuthorizerEvent, context?: { awsRequestId?: string }) => Promise<AuthorizerResult>;
+
+export function createAuthorizerHandler({ verifier, routes, observer = SILENT }: AuthorizerHandlerOptions): AuthorizerHandler {
+  return async function authorizerHandler(event, context) {
+    const started = performance.now();
+    const kind = eventKind(event);
+    try {
+      if (kind === undefined) throw new UnsupportedEventError("not an API Gateway authorizer event");
+      // Read before the token is checked, so that an unreadable ARN costs no verification.
+      const arn = methodArnOf(event, kind);
+      if (kind !== "http-v2" && arn === undefined) throw new UnsupportedEventError("methodArn is not an execute-api ARN");
+      const verified = await verifier.verify(bearerToken(authorizationOf(event, kind)));
+      const authorizerContext = toAuthorizerContext(verified);
+      // HTTP API: the result cache is keyed by the token alone, so the answer must not depend on
+      // the route; the protected handler enforces each route's requirement (lib/protected).
+      const result =
+        arn === undefined ? allowSimple(authorizerContext) : routePolicy(verified.principal, arn, verified.claims, routes, authorizerContext);
+      observer.allowed({ kind, event, kid: verified.kid, claims: verified.claims, latencyMs: performance.now() - started, requestId: context?.awsRequestId });
+      return result;
+    } catch (error) {
+      const failure = translateError(error);
+      const record = { kind, event, error: failure, latencyMs: performance.now() - started, requestId: context?.awsRequestId };
+      if (failure instanceof TokenRejectedError) {
+        observer.refused({ ...record, error: failure });
+        throw new Error(UNAUTHORIZED);
+      }
+      // Not a verdict on the token (a ConfigError, say): our fault, reported as such.
+      const asFailure = failure instanceof AuthorizerFailureError ? failure : new InternalError("unexpected authorizer error", { cause: failure });
+      observer.failed({ ...record, error: asFailure });
+      throw new Error(`Authorizer failure: ${asFailure.code}`);
+    }
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * The data that flows from the verifier to everything after it: a verified token's claims and
+ * what the authorizer knows about them. Its own module, so that routes, the API Gateway context and
+ * the protected handlers can name these types without importing the verifier.
+ */
+import type { JwtPayload } from "aws-jwt-verify/jwt-model";
+
+/** The claims of a verified Keycloak access token, as JSON (types as Keycloak wrote them). */
+export type KeycloakClaims = JwtPayload;
+
+/** What a successful verification yields. Shared with later calls for the same token: never mutate. */
+export interface VerifiedToken {
+  readonly claims: KeycloakClaims;
+  /** The payload's JSON text exactly as signed (claims named `__proto__` included). */
+  readonly claimsJson: string;
+  /** The value of the principal claim (`sub` by default): who the caller is. */
+  readonly principal: string;
+  /** The key that verified it, for logs. */
+  readonly kid: string;
+}

@@ -1,0 +1,64 @@
+/**
+ * The three Lambda handlers, assembled from the environment for one route table: what
+ * functions/*.ts export. Each reads and validates its configuration once (at cold start, when
+ * the function module is imported) and builds its long-lived parts (keys, caches, logger) once.
+ */
+import type { APIGatewayProxyResult, Context } from "aws-lambda";
+import type { ProxyEvent } from "./apigateway/events.js";
+import { createAuthorizerHandler, type AuthorizerResult } from "./authorizer/authorizer-handler.js";
+import type { AuthorizerEvent } from "./apigateway/events.js";
+import { loadApiConfig } from "./config/api-config.js";
+import { loadAuthorizerConfig } from "./config/authorizer-config.js";
+import { loadDocsConfig } from "./config/docs-config.js";
+import type { Env } from "./config/settings.js";
+import { createDocsHandler } from "./docs/docs-handler.js";
+import { createLogger } from "./operations/logger.js";
+import { createAuthorizerTelemetry } from "./operations/telemetry.js";
+import { protect, type ProtectedHandler } from "./protected/protected-handler.js";
+import type { RouteTable } from "./routes/route.js";
+import { createAccessTokenVerifier } from "./token/access-token-verifier.js";
+
+/**
+ * The API Gateway Lambda authorizer for REST (TOKEN, REQUEST) and HTTP API (payload 2.0) events.
+ *
+ * @example
+ * export const handler = authorizerHandler(API_ROUTES); // functions/authorizer.ts
+ */
+export function authorizerHandler(routes: RouteTable, env: Env = process.env): (event: AuthorizerEvent, context: Context) => Promise<AuthorizerResult> {
+  const config = loadAuthorizerConfig(env);
+  const logger = createLogger();
+  const telemetry = createAuthorizerTelemetry({ logger, logClaims: config.logClaims });
+  const verifier = createAccessTokenVerifier(config, { onKeyFetch: telemetry.keyFetch });
+  if (config.algorithms.some((alg) => alg.startsWith("ES")) && !config.ecdsaAllowHighS) {
+    // Not an error: issuers that normalise s exist. But Keycloak's does not, and then about half
+    // of its ECDSA tokens would be refused as non_canonical_token: say so once, at cold start.
+    logger.warn("ECDSA allowed with high-S signatures refused", {
+      reason: "ecdsa_low_s_only",
+      hint: "Keycloak does not normalise ECDSA signatures: set KEYCLOAK_ECDSA_ALLOW_HIGH_S=true for a Keycloak realm that signs with ES256/384/512",
+    });
+  }
+  // Fetch the realm's keys during init instead of on the first request. A failure here is only
+  // logged: the first request retries (after the failure backoff) and answers for itself.
+  verifier.prefetch().catch((error: { code?: string; message?: string }) => {
+    logger.warn("key prefetch failed", { reason: error.code, detail: error.message });
+  });
+  return telemetry.wrap(createAuthorizerHandler({ verifier, routes, observer: telemetry.observer }));
+}
+
+/**
+ * A protected API handler: `handler` runs only for a verified token that meets its route's
+ * requirement, with the claims in `context.claims`.
+ *
+ * @example
+ * export const handler = protectedHandler(API_ROUTES, async (_event, context) => ({ statusCode: 200, body: JSON.stringify(context.claims) }));
+ */
+export function protectedHandler(routes: RouteTable, handler: ProtectedHandler, env: Env = process.env) {
+  const config = loadApiConfig(env);
+  return protect(handler, { routes, realm: config.realm, clockSkewSeconds: config.clockSkewSeconds, corsOrigins: config.corsOrigins, logger: createLogger() });
+}
+
+/** The docs function: `GET /openapi.json`, `GET /docs` and Swagger UI's files. */
+export function docsHandler(routes: RouteTable, env: Env = process.env): (event: ProxyEvent) => Promise<APIGatewayProxyResult> {
+  const config = loadDocsConfig(env);
+  return createDocsHandler({ ...config, routes, offline: env.IS_OFFLINE === "true" });
+}

@@ -1,0 +1,71 @@
+/**
+ * middy middleware for protected handlers: the claims from the authorizer context, checked again
+ * against the token's expiry and the route's declared requirement. The REST authorizer's policy
+ * already lists only the routes a token may call; HTTP API authorizers answer per token, not per
+ * route (their result cache is keyed by the token), so this is where HTTP API routes are enforced,
+ * and where REST gets a second check.
+ * 401 without a usable identity or once the token has expired (a cached Allow can outlive it),
+ * 403 when the claims lack the route's rights.
+ */
+import type middy from "@middy/core";
+import type { Context } from "aws-lambda";
+import { claimsFromEvent } from "../apigateway/context.js";
+import { routeOf, type ProxyEvent } from "../apigateway/events.js";
+import { forbidden, unauthorized } from "../apigateway/http-errors.js";
+import type { KeycloakClaims } from "../claims.js";
+import { MissingAuthorizerContextError } from "../errors.js";
+import type { Logger } from "../operations/logger.js";
+import { describeRequirement, isSatisfied } from "../routes/requirements.js";
+import type { Route, RouteTable } from "../routes/route.js";
+
+/** What the handler gets once access is checked. */
+export interface RouteAccessContext {
+  claims: KeycloakClaims;
+  route: Route;
+}
+
+export interface RouteAccessOptions {
+  readonly routes: RouteTable;
+  /** The realm of `WWW-Authenticate` challenges. */
+  readonly realm: string;
+  /** The authorizer's clock skew, for the expiry check. */
+  readonly clockSkewSeconds: number;
+  readonly logger: Logger;
+}
+
+export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<ProxyEvent, unknown, Error, RouteAccessContext & Context> {
+  const { routes, realm, clockSkewSeconds, logger } = options;
+  const routeAccessBefore: middy.MiddlewareFn<ProxyEvent, unknown, Error, RouteAccessContext & Context> = (request) => {
+    let claims: KeycloakClaims;
+    try {
+      claims = claimsFromEvent(request.event);
+    } catch (error) {
+      if (!(error instanceof MissingAuthorizerContextError)) throw error;
+      // Reaching here without claims means the route is not behind the authorizer: answer as an
+      // unauthenticated request (never 200 with empty claims) and tell the operator why.
+      logger.error("no verified identity reached the handler", { reason: error.code });
+      throw unauthorized(realm, { cause: error });
+    }
+    // API Gateway replays a cached Allow for the authorizer's result TTL, which may outlast the
+    // token: the expiry is checked again here, with the authorizer's own skew.
+    if (typeof claims.exp !== "number" || claims.exp + clockSkewSeconds < Date.now() / 1000) {
+      logger.warn("request refused", { reason: typeof claims.exp === "number" ? "token_expired" : "missing_exp", stage: "handler" });
+      throw unauthorized(realm);
+    }
+    const wanted = routeOf(request.event);
+    const route = wanted === undefined ? undefined : routes.find(wanted.method, wanted.path);
+    if (route === undefined) {
+      // Wired in serverless.yml but not declared in the route table: refuse rather than guess.
+      logger.error("route not declared in the route table", { reason: "undeclared_route", route: wanted === undefined ? undefined : `${wanted.method} ${wanted.path}` });
+      throw forbidden(realm, "a route declaration");
+    }
+    if (route.requires !== undefined && !isSatisfied(route.requires, claims)) {
+      // No claims in the log line: operators choose those for the authorizer's logs only.
+      logger.warn("request forbidden", { reason: "insufficient_rights", route: `${route.method} ${route.path}` });
+      throw forbidden(realm, describeRequirement(route.requires));
+    }
+    request.context.claims = claims;
+    request.context.route = route;
+  };
+  return { before: routeAccessBefore };
+}

@@ -1,0 +1,224 @@
+/**
+ * Keycloak access tokens -> verified claims, or a typed rejection. aws-jwt-verify checks the
+ * signature, `iss`, `aud`, `exp` and `nbf`; this module adds the rest of the Keycloak access-token
+ * profile: canonical form, the `alg` allow-list bound to the key's type, `kid`, `crit`, required
+ * `exp`/`iat`, `typ` "Bearer", `azp`, the principal claim, and no key binding it cannot check.
+ *
+ * Order matters for cost: the form, the header and `iss` are checked before the key lookup and
+ * the signature, so a refusal never costs more than an acceptance; the other claims after it, so
+ * that a forged token is reported as one (`invalid_signature`) rather than by a claim it invented.
+ */
+import { JwtVerifier } from "aws-jwt-verify";
+import { JwksNotAvailableInCacheError } from "aws-jwt-verify/error";
+import type { Jwks, JwkWithKid } from "aws-jwt-verify/jwk";
+import type { DecomposedJwt } from "aws-jwt-verify/jwt";
+import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
+import type { VerifyProperties } from "aws-jwt-verify/jwt-verifier";
+import type { VerifiedToken } from "../claims.js";
+import type { AuthorizerConfig } from "../config/authorizer-config.js";
+import {
+  AlgorithmNotAllowedError,
+  ClientNotAllowedError,
+  EmbeddedKeyHeaderError,
+  IatInFutureError,
+  InvalidIssuerError,
+  InvalidTokenTypeError,
+  MissingExpError,
+  MissingIatError,
+  MissingKidError,
+  MissingSubjectError,
+  NonCanonicalTokenError,
+  SenderConstrainedTokenError,
+  TokenTooLargeError,
+  UnsupportedCritError,
+} from "../errors.js";
+import { discoveryUrl } from "../keys/discovery.js";
+import { createFetchJson } from "../keys/fetch-json.js";
+import { JwksCache, type KeyFetch } from "../keys/jwks-cache.js";
+import { isCanonicalEcdsaSignature } from "../keys/key-rules.js";
+import { assertCanonical, decodeJwt, type DecodedJwt } from "./jwt-decoder.js";
+import { translateError } from "./library-errors.js";
+import { VerifiedTokenCache } from "./verified-token-cache.js";
+
+export interface AccessTokenVerifier {
+  /** Resolves with the verified token, or rejects with an AuthorizerError. */
+  verify(token: string): Promise<VerifiedToken>;
+  /** Fetch the keys ahead of the first request. */
+  prefetch(): Promise<void>;
+}
+
+export interface VerifierDependencies {
+  readonly jwksCache?: JwksCache;
+  /** Told of every discovery and JWKS fetch (for metrics); ignored when `jwksCache` is given. */
+  readonly onKeyFetch?: (fetch: KeyFetch) => void;
+}
+
+/** Headers that carry or point at keys: a verifier that honoured them would trust the attacker. */
+const EMBEDDED_KEY_HEADERS = ["jwk", "jku", "x5u", "x5c"] as const;
+
+/**
+ * aws-jwt-verify's JwksCache interface, answered with the one key this verification has already
+ * resolved: fetching is the JwksCache's job (lib/keys/jwks-cache.ts), checking aws-jwt-verify's,
+ * and the crypto always runs synchronously, right after the key is known.
+ */
+class ResolvedKey {
+  private key: JwkWithKid | undefined;
+  use(key: JwkWithKid): this {
+    this.key = key;
+    return this;
+  }
+  getCachedJwk(): JwkWithKid {
+    const key = this.key;
+    this.key = undefined;
+    if (key === undefined) throw new JwksNotAvailableInCacheError("no key resolved for this verification");
+    return key;
+  }
+  getJwk(): Promise<JwkWithKid> {
+    return Promise.resolve(this.getCachedJwk());
+  }
+  addJwks(): void {}
+  getJwks(): Promise<Jwks> {
+    return Promise.resolve({ keys: [] });
+  }
+}
+
+/** aws-jwt-verify's JwtVerifier, opened up so a token decoded once (lib/token/jwt-decoder.ts) is verified as is. */
+class DecodedJwtVerifier extends JwtVerifier<VerifyProperties, { issuer: string; jwksUri: string } & VerifyProperties, false> {
+  constructor(
+    private readonly properties: { issuer: string; jwksUri: string } & VerifyProperties,
+    private readonly resolved: ResolvedKey,
+  ) {
+    super(properties, resolved);
+  }
+  verifyWith(key: JwkWithKid, jwt: DecomposedJwt): JwtPayload {
+    this.resolved.use(key);
+    return this.verifyDecomposedJwtSync(jwt, this.properties.jwksUri, this.properties);
+  }
+}
+
+/**
+ * Build the verifier once, in module scope: its key cache and token cache live as long as the
+ * Lambda instance.
+ *
+ * @example
+ * const verifier = createAccessTokenVerifier(loadAuthorizerConfig(process.env));
+ * const { claims } = await verifier.verify(token);
+ */
+export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies: VerifierDependencies = {}): AccessTokenVerifier {
+  const keys =
+    dependencies.jwksCache ??
+    new JwksCache({
+      issuer: config.issuer,
+      jwksUri: config.jwksUri,
+      fetchJson: createFetchJson({ timeoutMs: config.fetchTimeoutMs, allowHttp: config.allowHttp }),
+      maxAgeMs: config.jwksMaxAgeSeconds * 1000,
+      cooldownMs: config.jwksCooldownSeconds * 1000,
+      maxStaleMs: config.jwksMaxStaleSeconds * 1000,
+      ...(dependencies.onKeyFetch === undefined ? {} : { onFetch: dependencies.onKeyFetch }),
+    });
+  const skew = config.clockSkewSeconds;
+  const allowedAlgorithms: ReadonlySet<string> = new Set(config.algorithms);
+  const allowedClients: ReadonlySet<string> = new Set(config.allowedClients);
+
+  // Runs after the signature, `exp`, `nbf`, `iss` and `aud` checks of aws-jwt-verify passed.
+  const checkProfile = ({ payload }: { payload: JwtPayload }): void => {
+    if (payload.exp === undefined) throw new MissingExpError("token has no exp");
+    if (payload.iat === undefined) throw new MissingIatError("token has no iat");
+    if (payload.iat - skew > Date.now() / 1000) throw new IatInFutureError("token iat is in the future");
+    if (payload.typ !== "Bearer") throw new InvalidTokenTypeError("token typ is not Bearer");
+    if (allowedClients.size > 0 && !(typeof payload.azp === "string" && allowedClients.has(payload.azp))) {
+      throw new ClientNotAllowedError("token azp is not an allowed client");
+    }
+    const principal = Object.hasOwn(payload, config.principalClaim) ? payload[config.principalClaim] : undefined;
+    if (typeof principal !== "string" || principal === "") {
+      throw new MissingSubjectError(`token has no ${config.principalClaim} claim to name the caller`);
+    }
+    // RFC 7800 / 9449 / 8705: a token bound to a key is only as good as the proof of possession
+    // that comes with it. No proof is checked here, so such a token is not a bearer token.
+    if (Object.hasOwn(payload, "cnf")) throw new SenderConstrainedTokenError("token is bound to a key (cnf) whose possession is not proven");
+  };
+
+  const core = new DecodedJwtVerifier(
+    {
+      issuer: config.issuer,
+      // Only shows up in aws-jwt-verify's messages: the key was resolved before it is asked.
+      jwksUri: config.jwksUri ?? discoveryUrl(config.issuer),
+      audience: [...config.audiences],
+      graceSeconds: skew,
+      customJwtCheck: checkProfile,
+    },
+    new ResolvedKey(),
+  );
+
+  // Everything decidable from the token string alone, before any key lookup or crypto.
+  const decode = (token: string): DecodedJwt => {
+    // Before any parsing: a hostile multi-megabyte token must cost nothing.
+    if (token.length > config.maxTokenBytes) throw new TokenTooLargeError("token exceeds the size cap");
+    const decoded = decodeJwt(token);
+    checkHeader(decoded.header, allowedAlgorithms);
+    // Before any key lookup: aws-jwt-verify caches each converted public key under the token's
+    // still unverified `iss`, so a flood of forged tokens with distinct issuers would grow that
+    // cache without bound. Checked here, only the configured issuer ever reaches it.
+    if (decoded.payload.iss !== config.issuer) throw new InvalidIssuerError("token iss is not the configured issuer");
+    assertCanonical(decoded);
+    return decoded;
+  };
+
+  // A repeated token (a client reusing its access token for every call) skips parsing and the
+  // signature. Entries go whenever the key set changes; each hit re-applies exp/nbf/iat with the
+  // same skew.
+  const verified = new VerifiedTokenCache<VerifiedToken>({ maxEntries: config.tokenCacheSize, clockSkewSeconds: skew });
+  keys.onChange(() => verified.clear());
+
+  const verifyDecoded = (decoded: DecodedJwt, key: JwkWithKid): VerifiedToken => {
+    const alg = decoded.header.alg as string;
+    // After the key lookup, so that a signature of another key type is reported as that
+    // (key_algorithm_mismatch), not as an ill-formed ECDSA signature.
+    if (alg.startsWith("ES") && !isCanonicalEcdsaSignature(alg, Buffer.from(decoded.signatureB64, "base64url"), config.ecdsaAllowHighS)) {
+      throw new NonCanonicalTokenError("ECDSA signature is not in canonical (low-S, r || s) form");
+    }
+    const claims = core.verifyWith(key, decoded);
+    return { claims, claimsJson: decoded.payloadJson, principal: claims[config.principalClaim] as string, kid: decoded.header.kid as string };
+  };
+
+  return {
+    async verify(token) {
+      try {
+        const hit = keys.hasFreshKeys() ? verified.get(token) : undefined;
+        if (hit !== undefined) return hit;
+        const decoded = decode(token);
+        const kid = decoded.header.kid as string;
+        const alg = decoded.header.alg as string;
+        // Warm path: no promise hop before the crypto when the key is already known.
+        const key = keys.lookup(kid, alg) ?? (await keys.load(kid, alg));
+        const result = verifyDecoded(decoded, key);
+        // The crypto ran right after the key was known, with no await in between, so the result
+        // belongs to the current key set: safe to remember until that set changes.
+        verified.set(token, result, result.claims);
+        return result;
+      } catch (error) {
+        throw translateError(error);
+      }
+    },
+    async prefetch() {
+      try {
+        await keys.prefetch();
+      } catch (error) {
+        throw translateError(error);
+      }
+    },
+  };
+}
+
+function checkHeader(header: JwtHeader, allowedAlgorithms: ReadonlySet<string>): void {
+  // Exact, case-sensitive match: "none", "NONE", "HS256" and anything unlisted stop here.
+  if (typeof header.alg !== "string" || !allowedAlgorithms.has(header.alg)) {
+    throw new AlgorithmNotAllowedError("token alg is not in the allow-list");
+  }
+  if (typeof header.kid !== "string" || header.kid === "") throw new MissingKidError("token header has no kid");
+  // RFC 7515 4.1.11: a recipient must reject `crit` it does not understand; we understand none.
+  if (header.crit !== undefined) throw new UnsupportedCritError("token header has crit parameters");
+  for (const name of EMBEDDED_KEY_HEADERS) {
+    if (Object.hasOwn(header, name)) throw new EmbeddedKeyHeaderError(`token header carries ${name}`);
+  }
+}

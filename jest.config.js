@@ -1,6 +1,8 @@
 /**
  * Jest runs the TypeScript sources as native ES modules (middy 6 and oidc-provider are ESM-only).
  * ts-jest only transpiles (isolatedModules); `npm run typecheck` is the type gate.
+ * Folders: test/unit (in-process, fast), test/stress (fuzzing and load, in-process),
+ * test/package (`serverless package`), test/e2e (the local stack over HTTP, the browser).
  * @type {import('jest').Config}
  */
 export default {
@@ -11,5 +13,7 @@ export default {
     "^.+\\.ts$": ["ts-jest", { useESM: true, diagnostics: false }],
   },
   testMatch: ["<rootDir>/test/**/*.test.ts"],
+  // No test reaches beyond loopback (test/helpers/loopback-only.ts).
+  setupFiles: ["<rootDir>/test/helpers/loopback-only.ts"],
   testTimeout: 30000,
 };

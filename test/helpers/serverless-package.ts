@@ -40,3 +40,18 @@ export function resourcesOf(template: PackagedService["template"], type: string)
     .filter(([, resource]) => resource.Type === type)
     .map(([name, resource]) => [name, resource.Properties]);
 }
+
+/** `GET /reports/{id}` keys of a REST API's methods (OPTIONS left out), paths rebuilt from the Resource tree. */
+export function restRouteKeys(template: PackagedService["template"]): Array<{ key: string; authorization: unknown }> {
+  const resources = new Map(resourcesOf(template, "AWS::ApiGateway::Resource"));
+  const pathOf = (ref: unknown): string => {
+    const name = (ref as { Ref?: string }).Ref;
+    if (name === undefined) return ""; // Fn::GetAtt RootResourceId
+    const resource = resources.get(name);
+    if (resource === undefined) throw new Error(`unknown resource ${name}`);
+    return `${pathOf(resource.ParentId)}/${String(resource.PathPart)}`;
+  };
+  return resourcesOf(template, "AWS::ApiGateway::Method")
+    .filter(([, method]) => method.HttpMethod !== "OPTIONS")
+    .map(([, method]) => ({ key: `${String(method.HttpMethod)} ${pathOf(method.ResourceId) || "/"}`, authorization: method.AuthorizationType }));
+}

@@ -1,16 +1,11 @@
 /**
  * The OpenAPI document (lib/docs/openapi.ts) and the docs function (functions/docs.ts): the document
- * is valid OpenAPI 3 for an offline validator (@readme/openapi-parser), it lists exactly the routes `serverless package`
- * puts on both APIs, it says what each route needs and answers; the docs function serves Swagger
- * UI from swagger-ui-dist, and does so from its packaged zip.
+ * is valid OpenAPI 3 for an offline validator (@readme/openapi-parser), it says what each route
+ * needs and answers; the docs function serves Swagger UI from swagger-ui-dist.
+ * (test/package/docs-package.test.ts: the same, as `serverless package` ships it.)
  */
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { describe, expect, test } from "@jest/globals";
 import { compileErrors, dereference, validate } from "@readme/openapi-parser";
-import { execFile } from "node:child_process";
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from "aws-lambda";
 import type { OpenAPIV3 } from "openapi-types";
 import { placeOf } from "../../lib/apigateway/events.js";
@@ -21,23 +16,7 @@ import { DOCS_ASSETS } from "../../lib/docs/swagger-assets.js";
 import { allOf, anyOf, describeRequirement, realmRole, scope } from "../../lib/routes/requirements.js";
 import { API_ROUTES, ROUTES } from "../../functions/routes.js";
 import { routeKey } from "../../lib/routes/route.js";
-import { packageService, resourcesOf, type PackagedService } from "../helpers/serverless-package.js";
-import { unzip } from "../helpers/unzip.js";
-
-const ISSUER = "https://keycloak.example.com/realms/demo";
-const run = promisify(execFile);
-
-const restDocument = (): OpenAPIV3.Document => buildOpenApiDocument({ routes: API_ROUTES, issuer: ISSUER, clientId: "api-docs", realm: "demo", basePath: "/dev", apiKind: "rest", stage: "dev" });
-const httpDocument = (): OpenAPIV3.Document => buildOpenApiDocument({ routes: API_ROUTES, issuer: ISSUER, clientId: "api-docs", realm: "demo", basePath: "", apiKind: "http", stage: "$default" });
-
-/** `GET /secured`-style keys of a document's operations. */
-function operationKeys(document: OpenAPIV3.Document): string[] {
-  return Object.entries(document.paths).flatMap(([path, item]) =>
-    Object.keys(item ?? {})
-      .filter((key) => ["get", "put", "post", "delete", "patch", "head", "options", "trace"].includes(key))
-      .map((method) => `${method.toUpperCase()} ${path}`),
-  );
-}
+import { httpDocument, ISSUER, operationKeys, restDocument } from "../helpers/openapi-documents.js";
 
 function operation(document: OpenAPIV3.Document, method: string, path: string): OpenAPIV3.OperationObject & Record<string, unknown> {
   const found = (document.paths[path] as Record<string, OpenAPIV3.OperationObject> | undefined)?.[method.toLowerCase()];
@@ -240,88 +219,5 @@ describe("the docs function", () => {
     expect((JSON.parse(fromRest.body) as OpenAPIV3.Document).servers?.[0]?.url).toBe("/dev");
     const fromHttp = await docs(httpEvent("/openapi.json", "GET /openapi.json"));
     expect((JSON.parse(fromHttp.body) as OpenAPIV3.Document).servers?.[0]?.url).toBe("/");
-  });
-});
-
-describe("serverless package", () => {
-  let packaged: PackagedService;
-  let unpacked: string;
-  beforeAll(async () => {
-    packaged = await packageService([], { KEYCLOAK_ISSUER: ISSUER });
-    unpacked = await mkdtemp(join(tmpdir(), "docs-zip-"));
-  }, 180_000);
-  afterAll(async () => {
-    await packaged?.remove();
-    if (unpacked !== undefined) await rm(unpacked, { recursive: true, force: true });
-  });
-
-  /** `GET /secured` keys of the REST API's methods, paths rebuilt from the Resource tree. */
-  function restRouteKeys(): Array<{ key: string; authorization: unknown }> {
-    const resources = new Map(resourcesOf(packaged.template, "AWS::ApiGateway::Resource"));
-    const pathOf = (ref: unknown): string => {
-      const name = (ref as { Ref?: string }).Ref;
-      if (name === undefined) return ""; // Fn::GetAtt RootResourceId
-      const resource = resources.get(name);
-      if (resource === undefined) throw new Error(`unknown resource ${name}`);
-      return `${pathOf(resource.ParentId)}/${String(resource.PathPart)}`;
-    };
-    return resourcesOf(packaged.template, "AWS::ApiGateway::Method")
-      .filter(([, method]) => method.HttpMethod !== "OPTIONS")
-      .map(([, method]) => ({ key: `${String(method.HttpMethod)} ${pathOf(method.ResourceId) || "/"}`, authorization: method.AuthorizationType }));
-  }
-
-  test("the document lists exactly the routes of the REST API and of the HTTP API", () => {
-    const documented = operationKeys(httpDocument()).sort();
-    expect(restRouteKeys().map((route) => route.key).sort()).toEqual(documented);
-    const httpRoutes = resourcesOf(packaged.template, "AWS::ApiGatewayV2::Route").map(([, route]) => String(route.RouteKey));
-    expect(httpRoutes.sort()).toEqual(documented);
-  });
-
-  test("the docs routes are public on both APIs; the others are behind the authorizer", () => {
-    const docsKeys = new Set(DOCS_ROUTES.map(routeKey));
-    for (const { key, authorization } of restRouteKeys()) expect([key, authorization]).toEqual([key, docsKeys.has(key) ? "NONE" : "CUSTOM"]);
-    for (const [, route] of resourcesOf(packaged.template, "AWS::ApiGatewayV2::Route")) {
-      const key = String(route.RouteKey);
-      expect([key, route.AuthorizationType ?? "NONE"]).toEqual([key, docsKeys.has(key) ? "NONE" : "CUSTOM"]);
-    }
-  });
-
-  test("the docs function gets the realm's issuer", () => {
-    const docsFunction = packaged.template.Resources.DocsLambdaFunction?.Properties as { Environment: { Variables: Record<string, string> } };
-    expect(docsFunction.Environment.Variables).toMatchObject({ KEYCLOAK_ISSUER: ISSUER, AUTH_REALM: "demo" });
-  });
-
-  test("docs.zip holds the bundle and Swagger UI's files, and stays small", async () => {
-    const zip = join(packaged.dir, "docs.zip");
-    const names = await unzip(zip, unpacked);
-    expect(names).toEqual(expect.arrayContaining(["functions/docs.mjs", "node_modules/swagger-ui-dist/swagger-ui-bundle.js", "node_modules/swagger-ui-dist/swagger-ui.css", "node_modules/swagger-ui-dist/oauth2-redirect.html", "node_modules/swagger-ui-dist/oauth2-redirect.js"]));
-    expect(names.filter((name) => name.endsWith(".map") || name.endsWith(".ts") || name.startsWith("test/") || name.startsWith("local/"))).toEqual([]);
-    // Swagger UI's bundle is ~1.7 MB; the zip stays far below Lambda's 50 MB and loads fast.
-    expect((await stat(zip)).size).toBeLessThan(1024 * 1024);
-  });
-
-  test("the packaged function serves the page, its assets and the document from its own zip", async () => {
-    await unzip(join(packaged.dir, "docs.zip"), unpacked);
-    // A plain Node process, as on Lambda: the bundle imported by URL, no project node_modules near it.
-    const script = `
-      const docs = await import(${JSON.stringify(`file://${join(unpacked, "functions", "docs.mjs")}`)});
-      const http = (rawPath, routeKey, asset) => ({ version: "2.0", routeKey, rawPath, headers: {}, pathParameters: asset ? { asset } : undefined, requestContext: { stage: "$default" } });
-      const page = await docs.handler(http("/docs", "GET /docs"));
-      const bundle = await docs.handler(http("/docs/swagger-ui-bundle.js", "GET /docs/{asset}", "swagger-ui-bundle.js"));
-      const redirect = await docs.handler(http("/docs/oauth2-redirect.html", "GET /docs/{asset}", "oauth2-redirect.html"));
-      const document = await docs.handler(http("/openapi.json", "GET /openapi.json"));
-      console.log(JSON.stringify({ page: page.statusCode, bundle: [bundle.statusCode, bundle.body.length], redirect: redirect.body, document: JSON.parse(document.body) }));
-    `;
-    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
-      cwd: unpacked,
-      env: { PATH: process.env.PATH ?? "", KEYCLOAK_ISSUER: ISSUER, AUTH_REALM: "demo" },
-    });
-    const result = JSON.parse(stdout) as { page: number; bundle: [number, number]; redirect: string; document: OpenAPIV3.Document };
-    expect(result.page).toBe(200);
-    expect(result.bundle[0]).toBe(200);
-    expect(result.bundle[1]).toBeGreaterThan(1_000_000);
-    expect(result.redirect).toContain("oauth2-redirect.js");
-    expect(operationKeys(result.document).sort()).toEqual(operationKeys(httpDocument()).sort());
-    expect((result.document.components?.securitySchemes?.keycloak as OpenAPIV3.OAuth2SecurityScheme).flows.authorizationCode?.tokenUrl).toBe(`${ISSUER}/protocol/openid-connect/token`);
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { ROUTES } from "../../functions/routes.js";
 import { routeKey } from "../../lib/routes/route.js";
 import { validateTemplate } from "../helpers/cfn-spec.js";
-import { packageService, resourcesOf, type PackagedService } from "../helpers/serverless-package.js";
+import { packageService, resourcesOf, restRouteKeys, type PackagedService } from "../helpers/serverless-package.js";
 
 // `serverless package --stage prod` as an operator would run it before `deploy`: no AWS
 // credentials, no network. Everything short of the call to AWS is checked on the template.
@@ -62,21 +62,11 @@ describe("functions", () => {
 describe("authorization wiring", () => {
   test("every protected route has the authorizer on both APIs, public routes have none", () => {
     const protectedKeys = new Set(ROUTES.map(routeKey));
-    const restResources = new Map(resourcesOf(prod.template, "AWS::ApiGateway::Resource"));
-    // A resource's whole path: its PathPart under its parents' (nested resources, /reports/{id}/audit).
-    const pathOf = (name: string): string => {
-      const resource = restResources.get(name);
-      if (resource === undefined) return "";
-      const parent = (resource.ParentId as { Ref?: string }).Ref;
-      return `${parent === undefined ? "" : pathOf(parent)}/${resource.PathPart as string}`;
-    };
+    for (const { key, authorization } of restRouteKeys(prod.template)) {
+      expect([key, authorization]).toEqual([key, protectedKeys.has(key) ? "CUSTOM" : "NONE"]);
+    }
     for (const [, method] of resourcesOf(prod.template, "AWS::ApiGateway::Method")) {
-      if (method.HttpMethod === "OPTIONS") {
-        expect(method.AuthorizationType).toBe("NONE");
-        continue;
-      }
-      const key = `${method.HttpMethod as string} ${pathOf((method.ResourceId as { Ref: string }).Ref) || "/"}`;
-      expect([key, method.AuthorizationType]).toEqual([key, protectedKeys.has(key) ? "CUSTOM" : "NONE"]);
+      if (method.HttpMethod === "OPTIONS") expect(method.AuthorizationType).toBe("NONE");
     }
     for (const [, route] of resourcesOf(prod.template, "AWS::ApiGatewayV2::Route")) {
       const key = route.RouteKey as string;

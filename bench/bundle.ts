@@ -1,43 +1,105 @@
 /**
- * Bundle functions/authorizer.ts the way `serverless package` does: the options are read from
- * serverless.yml's `custom.esbuild`, so the bench measures what ships, not a lookalike.
+ * Bundle functions/authorizer.ts the way `serverless package` does: serverless-esbuild takes
+ * serverless.yml's `custom.esbuild` over its defaults, drops its own plugin-only keys and hands the
+ * rest to esbuild, with `exclude` as externals. This file does the same, so every option added to
+ * serverless.yml (define, keepNames, mainFields...) reaches the measured bundle without a change here.
+ *
+ * Also builds the benchmark's own child script (bench/child/main.ts) to plain JavaScript, so the
+ * measured process is a bare `node`, with no TypeScript loader hooks or source-map support in it.
  */
-import { build } from "esbuild";
-import { readFile, stat } from "node:fs/promises";
+import { build, type BuildOptions } from "esbuild";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse } from "yaml";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-interface EsbuildCustom {
-  bundle?: boolean;
-  minify?: boolean;
-  sourcemap?: boolean;
-  format?: "esm" | "cjs";
-  platform?: "node";
-  target?: string;
-  outputFileExtension?: string;
-  exclude?: string[];
-  banner?: { js?: string };
+/** serverless-esbuild's DEFAULT_BUILD_OPTIONS that reach esbuild (node_modules/serverless-esbuild/dist/index.js). */
+const PLUGIN_DEFAULTS = { bundle: true, target: "node18", external: [] as string[], exclude: ["aws-sdk"], platform: "node", outputFileExtension: ".js" };
+
+/** Keys serverless-esbuild removes before calling esbuild (dist/bundle.js). */
+const PLUGIN_ONLY_KEYS = [
+  "concurrency",
+  "zipConcurrency",
+  "exclude",
+  "nativeZip",
+  "packager",
+  "packagePath",
+  "watch",
+  "keepOutputDirectory",
+  "packagerOptions",
+  "installExtraArgs",
+  "outputFileExtension",
+  "outputBuildFolder",
+  "outputWorkFolder",
+  "nodeExternals",
+  "skipBuild",
+  "skipRebuild",
+  "skipBuildExcludeFns",
+  "stripEntryResolveExtensions",
+  "disposeContext",
+];
+
+export interface AuthorizerBundle {
+  readonly file: string;
+  readonly url: string;
+  readonly bytes: number;
+  /** The esbuild options used, for the results file. */
+  readonly options: Record<string, unknown>;
 }
 
-export async function bundleAuthorizer(outDir: string): Promise<{ file: string; bytes: number }> {
-  const document = parse(await readFile(join(ROOT, "serverless.yml"), "utf8")) as { custom: { esbuild: EsbuildCustom } };
-  const options = document.custom.esbuild;
-  const file = join(outDir, `authorizer${options.outputFileExtension ?? ".js"}`);
+async function esbuildOptionsFromServerless(): Promise<{ options: BuildOptions; extension: string }> {
+  const document = parse(await readFile(join(ROOT, "serverless.yml"), "utf8")) as { custom?: { esbuild?: Record<string, unknown> } };
+  const custom = { ...PLUGIN_DEFAULTS, ...(document.custom?.esbuild ?? {}) } as Record<string, unknown>;
+  if ("config" in custom) throw new Error("custom.esbuild.config (a JS config file) is not supported by bench/bundle.ts: read it here too");
+  const exclude = (custom.exclude as string[] | undefined) ?? [];
+  const external = [...((custom.external as string[] | undefined) ?? []), ...(exclude.includes("*") ? [] : exclude)];
+  const extension = String(custom.outputFileExtension ?? ".js");
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(custom)) {
+    if (PLUGIN_ONLY_KEYS.includes(key) || key === "external") continue;
+    if (typeof value === "string" && value.includes("${")) {
+      throw new Error(`custom.esbuild.${key} is a serverless variable (${value}): bench/bundle.ts cannot resolve it`);
+    }
+    options[key] = value;
+  }
+  return { options: { ...options, external } as BuildOptions, extension };
+}
+
+/**
+ * The authorizer bundle as `serverless package` builds it. `sourcemap: "external"` (for the profile)
+ * writes a .map beside it and leaves the JavaScript byte for byte what ships (no URL comment).
+ */
+export async function bundleAuthorizer(outDir: string, extra: { sourcemap?: "external" } = {}): Promise<AuthorizerBundle> {
+  const { options, extension } = await esbuildOptionsFromServerless();
+  const file = join(outDir, `authorizer${extension}`);
+  await mkdir(outDir, { recursive: true });
   await build({
+    ...options,
+    ...(extra.sourcemap === undefined ? {} : { sourcemap: extra.sourcemap }),
     entryPoints: [join(ROOT, "functions/authorizer.ts")],
     outfile: file,
-    bundle: options.bundle ?? true,
-    minify: options.minify ?? false,
-    sourcemap: options.sourcemap ?? false,
-    format: options.format ?? "esm",
-    platform: options.platform ?? "node",
-    target: options.target ?? "node22",
-    external: options.exclude ?? [],
-    ...(options.banner?.js === undefined ? {} : { banner: { js: options.banner.js } }),
     logLevel: "error",
   });
-  return { file, bytes: (await stat(file)).size };
+  return { file, url: pathToFileURL(file).href, bytes: (await stat(file)).size, options: options as Record<string, unknown> };
+}
+
+/**
+ * bench/child/main.ts as one ESM file under node_modules/.cache (so its imports of aws-jwt-verify,
+ * fast-jwt and jose resolve to the installed packages, unbundled, exactly as published).
+ */
+export async function buildChildScript(): Promise<string> {
+  const file = join(ROOT, "node_modules/.cache/kc-bench/child.mjs");
+  await build({
+    entryPoints: [join(ROOT, "bench/child/main.ts")],
+    outfile: file,
+    bundle: true,
+    packages: "external",
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    logLevel: "error",
+  });
+  return file;
 }

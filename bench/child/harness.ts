@@ -1,0 +1,160 @@
+/**
+ * The scenario runner of the measured child. A scenario (one file in bench/scenarios/) sets up
+ * its contenders and names its figures; the runner times them in alternating rounds: every round
+ * runs every contender once on that round's slice of op indexes, starting one contender later each
+ * round (ABC, BCA, CAB...), so drift and neighbours' load spread over all of them alike. The
+ * first `warmupRuns` rounds are discarded. Around each run it writes output markers, so the bench
+ * counts what that run wrote to stdout and stderr.
+ */
+import { randomUUID } from "node:crypto";
+import { eventJson, lambdaContext, type EventKind, type LambdaContext, type LambdaIdentity } from "../events.js";
+import { keycloakClaims, signJwts, type RealmKey } from "../tokens.js";
+import type { Contender } from "./contenders.js";
+import { loadHandler, type HandlerInstance } from "./handler.js";
+import { progress, requestRealm } from "./ipc.js";
+import type { ChildStart, FigureSpec, RunResult, ScenarioResult } from "./protocol.js";
+
+export interface ScenarioPlan {
+  readonly contenders: readonly Contender[];
+  readonly figures: readonly FigureSpec[];
+}
+
+export interface Scenario {
+  /** Dotted, e.g. `distinct.http`; BENCH_ONLY selects by prefix. */
+  readonly name: string;
+  readonly description: string;
+  /** Op indexes per run; each contender handles that many per round. */
+  readonly opsPerRun: number;
+  /** Rounds run first and discarded (JIT warm-up). Default 1. */
+  readonly warmupRuns?: number;
+  setup(ctx: ScenarioContext): Promise<ScenarioPlan>;
+}
+
+/** The other token-cache setting than the deployed one, for "what does the cache cost/buy" figures. */
+export interface CacheVariant {
+  readonly name: "handler.cache-off" | "handler.cache-on";
+  readonly overrides: Readonly<Record<string, string>>;
+}
+
+export interface ScenarioContext {
+  /** Measured rounds (BENCH_RUNS). */
+  readonly runs: number;
+  /** Op indexes the runs use, warm-up included: size per-op arrays to this. */
+  readonly totalOps: number;
+  readonly realm: RealmKey;
+  readonly audience: string;
+  readonly lambda: LambdaIdentity;
+  /** Another realm on the local Keycloak stand-in (its own key and issuer). */
+  otherRealm(name: string): Promise<RealmKey>;
+  /** `count` distinct signed access tokens; claims and realm overridable. */
+  tokens(count: number, options?: { claims?: Readonly<Record<string, unknown>>; realm?: RealmKey; header?: Readonly<Record<string, unknown>> }): Promise<string[]>;
+  /** One freshly parsed event per authorization value (undefined: no Authorization header). */
+  events(kind: EventKind, authorizations: readonly (string | undefined)[]): unknown[];
+  /** One Lambda context per op, distinct request ids. */
+  contexts(count: number): LambdaContext[];
+  /** The bundle's handler as deployed, or with environment overrides (a separate instance). */
+  handler(name?: string, overrides?: Readonly<Record<string, string>>): Promise<HandlerInstance>;
+  readonly cacheVariant: CacheVariant;
+  progress(message: string): void;
+}
+
+const minorGc = (): void => {
+  (globalThis as { gc?: (options?: { type: "minor" | "major" }) => void }).gc?.({ type: "minor" });
+};
+
+function marker(kind: "B" | "E", id: string): void {
+  process.stdout.write(`\0${kind}:${id}\0`);
+  process.stderr.write(`\0${kind}:${id}\0`);
+}
+
+export function createContext(start: ChildStart, totalOps: number): ScenarioContext {
+  const { realm, audience, lambda } = start;
+  const tokens: ScenarioContext["tokens"] = (count, options = {}) => {
+    const key = options.realm ?? realm;
+    return signJwts(
+      key,
+      Array.from({ length: count }, () => keycloakClaims(key.issuer, audience, options.claims)),
+      options.header,
+    );
+  };
+  const events: ScenarioContext["events"] = (kind, authorizations) => authorizations.map((a) => JSON.parse(eventJson(kind, a)) as unknown);
+  const contexts: ScenarioContext["contexts"] = (count) => Array.from({ length: count }, () => lambdaContext(lambda, randomUUID()));
+  const cacheVariant: CacheVariant =
+    start.deployedTokenCacheSize > 0
+      ? { name: "handler.cache-off", overrides: { KEYCLOAK_TOKEN_CACHE_SIZE: "0" } }
+      : { name: "handler.cache-on", overrides: { KEYCLOAK_TOKEN_CACHE_SIZE: "1000" } };
+  return {
+    runs: start.runs,
+    totalOps,
+    realm,
+    audience,
+    lambda,
+    otherRealm: requestRealm,
+    tokens,
+    events,
+    contexts,
+    handler: (name = "handler", overrides = {}) =>
+      loadHandler(start.bundleUrl, name, overrides, async () => {
+        const [token] = await tokens(1);
+        return { event: events("http-v2", [`Bearer ${token as string}`])[0], context: lambdaContext(lambda) };
+      }),
+    cacheVariant,
+    progress,
+  };
+}
+
+export async function runScenario(scenario: Scenario, start: ChildStart): Promise<ScenarioResult> {
+  const warmupRuns = scenario.warmupRuns ?? 1;
+  const rounds = warmupRuns + start.runs;
+  const ctx = createContext(start, rounds * scenario.opsPerRun);
+  progress(`${scenario.name}: setting up (${ctx.totalOps} ops per contender)`);
+  const plan = await scenario.setup(ctx);
+  const names = new Set<string>();
+  for (const c of plan.contenders) {
+    if (names.has(c.name)) throw new Error(`${scenario.name}: two contenders named ${c.name}`);
+    names.add(c.name);
+  }
+  for (const f of plan.figures) {
+    for (const n of [f.contender, f.baseline]) if (n !== undefined && !names.has(n)) throw new Error(`${scenario.name}: figure names unknown contender ${n}`);
+  }
+  const runs = new Map<string, RunResult[]>(plan.contenders.map((c) => [c.name, []]));
+  const k = plan.contenders.length;
+  for (let round = 0; round < rounds; round += 1) {
+    const warmup = round < warmupRuns;
+    progress(`${scenario.name}: ${warmup ? `warm-up ${round + 1}/${warmupRuns}` : `round ${round - warmupRuns + 1}/${start.runs}`}`);
+    const first = round * scenario.opsPerRun;
+    for (let j = 0; j < k; j += 1) {
+      const contender = plan.contenders[(round + j) % k] as Contender;
+      const segment = `${scenario.name}|${contender.name}|${round}`;
+      minorGc();
+      marker("B", segment);
+      const t0 = performance.now();
+      const pending = contender.run(first, scenario.opsPerRun);
+      if (pending !== undefined) await pending;
+      const ms = performance.now() - t0;
+      // Output the handler left to a later tick still belongs to this run.
+      await new Promise((resolve) => setImmediate(resolve));
+      marker("E", segment);
+      runs.get(contender.name)?.push({ round, warmup, usPerOp: (ms * 1000) / scenario.opsPerRun, ops: scenario.opsPerRun, segment });
+    }
+  }
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    opsPerRun: scenario.opsPerRun,
+    warmupRuns,
+    contenders: plan.contenders.map((c) => ({
+      name: c.name,
+      output: c.output === true,
+      ...(c.bytesTarget === undefined ? {} : { bytesTarget: c.bytesTarget }),
+      runs: runs.get(c.name) ?? [],
+    })),
+    figures: plan.figures,
+  };
+}
+
+/** `name` is selected by `only` when a selector is a prefix of it at a dot boundary (or `warm`). */
+export function selected(name: string, only: readonly string[] | undefined): boolean {
+  if (only === undefined) return true;
+  return only.some((s) => s === "warm" || name === s || name.startsWith(`${s}.`));
+}

@@ -49,6 +49,15 @@ export async function warmFigures(ctx: BenchContext): Promise<SuiteResult> {
       output[name] = { stdoutPerRequest: total.stdout / ops, stderrPerRequest: total.stderr / ops, sample: first?.sample ?? "" };
     }
   }
+  const handlerOps = scenarios.flatMap((s) => s.contenders.filter((c) => c.output).flatMap((c) => c.runs)).reduce((sum, r) => sum + r.ops, 0);
+  figures.push(
+    figure({
+      name: "bytes.outside-runs",
+      unit: "B",
+      runs: [child.outside.stdout + child.outside.stderr],
+      about: `bytes the warm child wrote outside every timed chunk (handler inits, key fetches, output deferred to timers), over ${handlerOps} handler requests`,
+    }),
+  );
   return {
     figures,
     details: {

@@ -16,8 +16,12 @@ import { isAllow, type HandlerInstance } from "./handler.js";
 
 export interface Contender {
   readonly name: string;
-  /** Each op index in [start, start + count) once. */
+  /** Untimed, before a round: build what the round's op indexes [start, start + count) consume. */
+  prepare?(start: number, count: number): void;
+  /** Each op index in [start, start + count) once (a chunk of the prepared round). */
   run(start: number, count: number): void | Promise<void>;
+  /** Untimed, after the round: drop what prepare built. */
+  release?(): void;
   /** The deployed handler: its stdout/stderr bytes are counted per request. */
   readonly output?: boolean;
   readonly bytesTarget?: Target;
@@ -32,39 +36,59 @@ function fail(name: string, i: number, detail: string): never {
   throw new Error(`${name}: op ${i}: ${detail}`);
 }
 
+/** Requests for op indexes: fresh events (parsed from JSON, as the runtime does) and Lambda contexts. */
+export interface RequestSource {
+  batch(start: number, count: number): { readonly events: readonly unknown[]; readonly contexts: readonly LambdaContext[] };
+}
+
 /**
- * The handler on pre-parsed events (one fresh copy per op), expecting an Allow or the refusal
+ * The handler on one fresh event per op, built before each run, expecting an Allow or the refusal
  * API Gateway turns into a 401 (`Error("Unauthorized")`).
  */
 export function handlerContender(
   name: string,
   handler: HandlerInstance,
-  events: readonly unknown[],
-  contexts: readonly LambdaContext[],
+  requests: RequestSource,
   expect: "allow" | "refuse",
   options: { bytesTarget?: Target } = {},
 ): Contender {
   const invoke = handler.invoke;
+  let events: readonly unknown[] = [];
+  let contexts: readonly LambdaContext[] = [];
+  let base = 0;
   const run =
     expect === "allow"
       ? async (start: number, count: number) => {
-          for (let i = start, end = start + count; i < end; i += 1) {
-            const result = await invoke(events[i], contexts[i] as LambdaContext);
-            if (!isAllow(result)) fail(name, i, `expected an Allow, got ${JSON.stringify(result).slice(0, 200)}`);
+          for (let j = start - base, end = j + count; j < end; j += 1) {
+            const result = await invoke(events[j], contexts[j] as LambdaContext);
+            if (!isAllow(result)) fail(name, base + j, `expected an Allow, got ${JSON.stringify(result).slice(0, 200)}`);
           }
         }
       : async (start: number, count: number) => {
-          for (let i = start, end = start + count; i < end; i += 1) {
+          for (let j = start - base, end = j + count; j < end; j += 1) {
             try {
-              await invoke(events[i], contexts[i] as LambdaContext);
+              await invoke(events[j], contexts[j] as LambdaContext);
             } catch (error) {
               if (error instanceof Error && error.message === "Unauthorized") continue;
-              fail(name, i, `expected Error("Unauthorized"), got ${String(error)}`);
+              fail(name, base + j, `expected Error("Unauthorized"), got ${String(error)}`);
             }
-            fail(name, i, "a token meant to be refused was allowed");
+            fail(name, base + j, "a token meant to be refused was allowed");
           }
         };
-  return { name, run, output: true, ...(options.bytesTarget === undefined ? {} : { bytesTarget: options.bytesTarget }) };
+  return {
+    name,
+    prepare(start, count) {
+      base = start;
+      ({ events, contexts } = requests.batch(start, count));
+    },
+    run,
+    release() {
+      events = [];
+      contexts = [];
+    },
+    output: true,
+    ...(options.bytesTarget === undefined ? {} : { bytesTarget: options.bytesTarget }),
+  };
 }
 
 const keyObject = (realm: RealmKey): KeyObject => createPublicKey({ key: realm.jwk as unknown as import("node:crypto").JsonWebKey, format: "jwk" });
@@ -72,8 +96,13 @@ const keyObject = (realm: RealmKey): KeyObject => createPublicKey({ key: realm.j
 /** The floor: Node's one-shot RSA verify of signing input and signature, split and decoded beforehand. */
 export function cryptoVerifyContender(tokens: readonly string[], { realm }: Verifiable, name = "crypto.verify"): Contender {
   const key = keyObject(realm);
-  const inputs = tokens.map((t) => Buffer.from(t.slice(0, t.lastIndexOf(".")), "latin1"));
-  const signatures = tokens.map((t) => Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url"));
+  // One pair of buffers per distinct token (a repeated sequence shares them).
+  const split = new Map<string, { input: Buffer; signature: Buffer }>();
+  for (const t of tokens) {
+    if (!split.has(t)) split.set(t, { input: Buffer.from(t.slice(0, t.lastIndexOf(".")), "latin1"), signature: Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url") });
+  }
+  const inputs = tokens.map((t) => split.get(t)?.input as Buffer);
+  const signatures = tokens.map((t) => split.get(t)?.signature as Buffer);
   return {
     name,
     run(start, count) {

@@ -1,15 +1,15 @@
 /**
  * The scenario runner of the measured child. A scenario (one file in bench/scenarios/) sets up
- * its contenders and names its figures; the runner times them in alternating rounds: every round
- * runs every contender once on that round's slice of op indexes, starting one contender later each
- * round (ABC, BCA, CAB...), so drift and neighbours' load spread over all of them alike. The
- * first `warmupRuns` rounds are discarded. Around each run it writes output markers, so the bench
- * counts what that run wrote to stdout and stderr.
+ * its contenders and names its figures; the runner times them in rounds: every round runs every
+ * contender on that round's slice of op indexes, interleaved in small chunks (ABC, BCA, CAB...),
+ * so drift and neighbours' load spread over all of them alike; a round's time for a contender is
+ * the sum of its chunks. The first `warmupRuns` rounds are discarded. Around each chunk it
+ * writes output markers, so the bench counts what each contender wrote to stdout and stderr.
  */
 import { randomUUID } from "node:crypto";
 import { eventJson, lambdaContext, type EventKind, type LambdaContext, type LambdaIdentity } from "../events.js";
 import { keycloakClaims, signJwts, type RealmKey } from "../tokens.js";
-import type { Contender } from "./contenders.js";
+import type { Contender, RequestSource } from "./contenders.js";
 import { loadHandler, type HandlerInstance } from "./handler.js";
 import { progress, requestRealm } from "./ipc.js";
 import type { ChildStart, FigureSpec, RunResult, ScenarioResult } from "./protocol.js";
@@ -27,6 +27,8 @@ export interface Scenario {
   readonly opsPerRun: number;
   /** Rounds run first and discarded (JIT warm-up). Default 1. */
   readonly warmupRuns?: number;
+  /** Ops per interleaved slice within a round (default 20, about a millisecond of verifications). */
+  readonly chunkOps?: number;
   setup(ctx: ScenarioContext): Promise<ScenarioPlan>;
 }
 
@@ -48,7 +50,12 @@ export interface ScenarioContext {
   otherRealm(name: string): Promise<RealmKey>;
   /** `count` distinct signed access tokens; claims and realm overridable. */
   tokens(count: number, options?: { claims?: Readonly<Record<string, unknown>>; realm?: RealmKey; header?: Readonly<Record<string, unknown>> }): Promise<string[]>;
-  /** One freshly parsed event per authorization value (undefined: no Authorization header). */
+  /**
+   * Requests carrying `authorizations[i]` at op i (undefined: no Authorization header), built per
+   * run: a fresh event (parsed from JSON) and a Lambda context with its own request id each.
+   */
+  requests(kind: EventKind, authorizations: readonly (string | undefined)[]): RequestSource;
+  /** One freshly parsed event per authorization value, all at once (small counts only). */
   events(kind: EventKind, authorizations: readonly (string | undefined)[]): unknown[];
   /** One Lambda context per op, distinct request ids. */
   contexts(count: number): LambdaContext[];
@@ -57,6 +64,8 @@ export interface ScenarioContext {
   readonly cacheVariant: CacheVariant;
   progress(message: string): void;
 }
+
+const DEFAULT_CHUNK_OPS = 20;
 
 const minorGc = (): void => {
   (globalThis as { gc?: (options?: { type: "minor" | "major" }) => void }).gc?.({ type: "minor" });
@@ -79,6 +88,9 @@ export function createContext(start: ChildStart, totalOps: number): ScenarioCont
   };
   const events: ScenarioContext["events"] = (kind, authorizations) => authorizations.map((a) => JSON.parse(eventJson(kind, a)) as unknown);
   const contexts: ScenarioContext["contexts"] = (count) => Array.from({ length: count }, () => lambdaContext(lambda, randomUUID()));
+  const requests: ScenarioContext["requests"] = (kind, authorizations) => ({
+    batch: (first, count) => ({ events: events(kind, authorizations.slice(first, first + count)), contexts: contexts(count) }),
+  });
   const cacheVariant: CacheVariant =
     start.deployedTokenCacheSize > 0
       ? { name: "handler.cache-off", overrides: { KEYCLOAK_TOKEN_CACHE_SIZE: "0" } }
@@ -91,6 +103,7 @@ export function createContext(start: ChildStart, totalOps: number): ScenarioCont
     lambda,
     otherRealm: requestRealm,
     tokens,
+    requests,
     events,
     contexts,
     handler: (name = "handler", overrides = {}) =>
@@ -119,23 +132,38 @@ export async function runScenario(scenario: Scenario, start: ChildStart): Promis
   }
   const runs = new Map<string, RunResult[]>(plan.contenders.map((c) => [c.name, []]));
   const k = plan.contenders.length;
+  const chunk = scenario.chunkOps ?? DEFAULT_CHUNK_OPS;
+  if (scenario.opsPerRun % chunk !== 0) throw new Error(`${scenario.name}: opsPerRun must be a multiple of chunkOps (${chunk})`);
+  const chunks = scenario.opsPerRun / chunk;
   for (let round = 0; round < rounds; round += 1) {
     const warmup = round < warmupRuns;
     progress(`${scenario.name}: ${warmup ? `warm-up ${round + 1}/${warmupRuns}` : `round ${round - warmupRuns + 1}/${start.runs}`}`);
     const first = round * scenario.opsPerRun;
-    for (let j = 0; j < k; j += 1) {
-      const contender = plan.contenders[(round + j) % k] as Contender;
+    for (const contender of plan.contenders) contender.prepare?.(first, scenario.opsPerRun);
+    minorGc();
+    const ms = new Map<string, number>(plan.contenders.map((c) => [c.name, 0]));
+    // Interleaved in chunks of ~1 ms, rotating who goes first, so a burst of outside load (or a
+    // stall) lands on every contender alike. GC is charged to whoever's allocation triggers it.
+    for (let c = 0; c < chunks; c += 1) {
+      const at = first + c * chunk;
+      for (let j = 0; j < k; j += 1) {
+        const contender = plan.contenders[(round + c + j) % k] as Contender;
+        const segment = `${scenario.name}|${contender.name}|${round}`;
+        marker("B", segment);
+        const t0 = performance.now();
+        const pending = contender.run(at, chunk);
+        if (pending !== undefined) await pending;
+        const elapsed = performance.now() - t0;
+        marker("E", segment);
+        ms.set(contender.name, (ms.get(contender.name) ?? 0) + elapsed);
+      }
+    }
+    // Output deferred to a timer or a later tick lands outside every segment (reported as such).
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const contender of plan.contenders) {
+      contender.release?.();
       const segment = `${scenario.name}|${contender.name}|${round}`;
-      minorGc();
-      marker("B", segment);
-      const t0 = performance.now();
-      const pending = contender.run(first, scenario.opsPerRun);
-      if (pending !== undefined) await pending;
-      const ms = performance.now() - t0;
-      // Output the handler left to a later tick still belongs to this run.
-      await new Promise((resolve) => setImmediate(resolve));
-      marker("E", segment);
-      runs.get(contender.name)?.push({ round, warmup, usPerOp: (ms * 1000) / scenario.opsPerRun, ops: scenario.opsPerRun, segment });
+      runs.get(contender.name)?.push({ round, warmup, usPerOp: ((ms.get(contender.name) ?? 0) * 1000) / scenario.opsPerRun, ops: scenario.opsPerRun, segment });
     }
   }
   return {

@@ -16,8 +16,8 @@ export const distinctHttp: Scenario = {
     const v = { realm: ctx.realm, audience: ctx.audience };
     return {
       contenders: [
-        handlerContender("handler", handler, ctx.events("http-v2", bearer), ctx.contexts(ctx.totalOps), "allow", { bytesTarget: ZERO_BYTES }),
-        handlerContender(ctx.cacheVariant.name, variant, ctx.events("http-v2", bearer), ctx.contexts(ctx.totalOps), "allow"),
+        handlerContender("handler", handler, ctx.requests("http-v2", bearer), "allow", { bytesTarget: ZERO_BYTES }),
+        handlerContender(ctx.cacheVariant.name, variant, ctx.requests("http-v2", bearer), "allow"),
         awsJwtVerifyContender(tokens, v),
         fastJwtContender(tokens, v),
         await joseContender(tokens, v),

@@ -13,7 +13,7 @@ export const distinctRest: Scenario = {
     const v = { realm: ctx.realm, audience: ctx.audience };
     return {
       contenders: [
-        handlerContender("handler", handler, ctx.events("rest-token", tokens.map((t) => `Bearer ${t}`)), ctx.contexts(ctx.totalOps), "allow", { bytesTarget: ZERO_BYTES }),
+        handlerContender("handler", handler, ctx.requests("rest-token", tokens.map((t) => `Bearer ${t}`)), "allow", { bytesTarget: ZERO_BYTES }),
         awsJwtVerifyContender(tokens, v),
         cryptoVerifyContender(tokens, v),
       ],

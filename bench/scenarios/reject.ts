@@ -33,11 +33,11 @@ export const reject: Scenario = {
     };
     // Each kind gets tokens never accepted before: the acceptance tokens are signed for this run too.
     const handler = await ctx.handler();
-    const events = (tokens: string[]) => ctx.events("http-v2", tokens.map((t) => `Bearer ${t}`));
+    const requests = (tokens: string[]) => ctx.requests("http-v2", tokens.map((t) => `Bearer ${t}`));
     return {
       contenders: [
-        handlerContender("accept", handler, events(valid), ctx.contexts(n), "allow"),
-        ...Object.entries(kinds).map(([name, tokens]) => handlerContender(name, handler, events(tokens), ctx.contexts(n), "refuse")),
+        handlerContender("accept", handler, requests(valid), "allow"),
+        ...Object.entries(kinds).map(([name, tokens]) => handlerContender(name, handler, requests(tokens), "refuse")),
       ],
       figures: Object.keys(kinds).map((name) => ({ contender: name, baseline: "accept", target: NO_DEARER_THAN_ACCEPT })),
     };

@@ -15,6 +15,7 @@ export const repeated: Scenario = {
   name: "repeated",
   description: `${TOKENS} tokens x ${USES} uses round-robin, fresh tokens every pass of ${TOKENS * USES} (HTTP API events); token cache as deployed`,
   opsPerRun: TOKENS * USES * PASSES_PER_RUN,
+  chunkOps: 100,
   async setup(ctx) {
     const passes = ctx.totalOps / (TOKENS * USES);
     const fresh = await ctx.tokens(passes * TOKENS);
@@ -24,8 +25,8 @@ export const repeated: Scenario = {
     const variant = await ctx.handler(ctx.cacheVariant.name, ctx.cacheVariant.overrides);
     return {
       contenders: [
-        handlerContender("handler", handler, ctx.events("http-v2", bearer), ctx.contexts(ctx.totalOps), "allow", { bytesTarget: ZERO_BYTES }),
-        handlerContender(ctx.cacheVariant.name, variant, ctx.events("http-v2", bearer), ctx.contexts(ctx.totalOps), "allow"),
+        handlerContender("handler", handler, ctx.requests("http-v2", bearer), "allow", { bytesTarget: ZERO_BYTES }),
+        handlerContender(ctx.cacheVariant.name, variant, ctx.requests("http-v2", bearer), "allow"),
         cryptoVerifyContender(sequence, { realm: ctx.realm, audience: ctx.audience }),
       ],
       figures: [

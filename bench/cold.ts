@@ -16,20 +16,21 @@ const BURST = 200;
 /** Shared by the cold scripts: the Lambda context from plain fields, and a wait for the realm's keys to be served. */
 const PRELUDE = `
 import { readFileSync, writeSync } from "node:fs";
-import { get } from "node:http";
 const [url, payloadFile] = process.argv.slice(1);
 const payload = JSON.parse(readFileSync(payloadFile, "utf8"));
 const context = (fields) => ({ ...fields, getRemainingTimeInMillis: () => 10000, done() {}, fail() {}, succeed() {} });
-const report = (value) => writeSync(3, JSON.stringify(value));
+const cpuMs = () => { const { user, system } = process.cpuUsage(); return (user + system) / 1000; };
+const report = (value) => writeSync(3, JSON.stringify({ ...value, cpuMs: cpuMs() }));
 const allowed = (r) => r !== null && typeof r === "object" && r.isAuthorized === true;
-const jwksServed = () => new Promise((resolve, reject) => {
+// node:http only where it is needed (after-init), so the bare script loads no more than node itself.
+const jwksServed = async () => { const { get } = await import("node:http"); return new Promise((resolve, reject) => {
   get(payload.statsUrl, (res) => { let body = ""; res.on("data", (c) => (body += c)); res.on("end", () => resolve(JSON.parse(body)[payload.realm]?.jwks ?? 0)); }).on("error", reject);
-});
+}); };
 `;
 
 /** One cold start: import, then (unless mode is "import") the first answer, immediately or once init's key prefetch is done. */
 const FIRST = `${PRELUDE}
-if (payload.mode === "bare") process.exit(0);
+if (payload.mode === "bare") { report({}); process.exit(0); }
 const t0 = performance.now();
 const { handler } = await import(url);
 const importMs = performance.now() - t0;
@@ -70,6 +71,8 @@ process.exit(0);
 `;
 
 interface FirstReport {
+  /** The process's CPU time (user + system) since it started, when it reported. */
+  cpuMs: number;
   importMs?: number;
   answerMs?: number;
   waitedMs?: number;
@@ -93,6 +96,7 @@ export async function coldFigures(ctx: BenchContext, parts: { cold: boolean; bur
     const inProcess = { importMs: [] as number[], firstAnswerMs: [] as number[], afterInitAnswerMs: [] as number[], waitedMs: [] as number[] };
     const fetches = { discovery: [] as number[], jwks: [] as number[] };
     const outputBytes: number[] = [];
+    const cpu = { bare: [] as number[], import: [] as number[], first: [] as number[], "after-init": [] as number[] };
     // Process start-up times are noisy and cheap to repeat: twice the rounds of the other figures.
     const coldRuns = 2 * ctx.runs;
     for (let run = 0; run <= coldRuns; run += 1) {
@@ -113,10 +117,11 @@ export async function coldFigures(ctx: BenchContext, parts: { cold: boolean; bur
         await writeFile(payloadFile, JSON.stringify({ mode, event, context: lambdaContext(ctx.lambda), statsUrl, realm: own.realm, jwksBefore: 0 }));
         const { ms, fd3, output } = await runMeasured(scriptArgs(FIRST, payloadFile), { ...spawnOptions, env: { ...deployed.env, KEYCLOAK_ISSUER: own.issuer } });
         const after = idp.counts(own.realm);
-        const result = (mode === "bare" ? {} : JSON.parse(fd3)) as FirstReport;
+        const result = JSON.parse(fd3) as FirstReport;
         if (result.error !== undefined) throw new Error(`cold start (${mode}) was refused: ${JSON.stringify(result.error)}`);
         if (run === 0) continue;
         wall[mode].push(ms);
+        cpu[mode].push(result.cpuMs);
         if (mode === "bare") continue;
         if (mode === "import") inProcess.importMs.push(result.importMs ?? Number.NaN);
         if (mode === "first") {
@@ -131,12 +136,14 @@ export async function coldFigures(ctx: BenchContext, parts: { cold: boolean; bur
         }
       }
     }
-    const above = (runs: number[]) => runs.map((ms, i) => ms - (wall.bare[i] as number));
+    const above = (runs: number[], base: number[] = wall.bare) => runs.map((ms, i) => ms - (base[i] as number));
     figures.push(
       figure({ name: "cold.node-e", unit: "ms", runs: wall["node-e"], about: "wall time of node -e '' (same flags and environment)" }),
       figure({ name: "cold.node-bare", unit: "ms", runs: wall.bare, about: "wall time of the cold-start script (ESM, reads its payload) exiting before it imports the bundle: the baseline below" }),
       figure({ name: "cold.import/node-bare", unit: "ms", runs: above(wall.import), baselineRuns: wall.bare, about: "wall time above cold.node-bare: import the bundle, exit" }),
       figure({ name: "cold.first-answer/node-bare", unit: "ms", runs: above(wall.first), baselineRuns: wall.bare, about: "wall time above cold.node-bare: import, first answer (discovery and JWKS from the local server), exit" }),
+      figure({ name: "cold.import.cpu/node-bare.cpu", unit: "ms", runs: above(cpu.import, cpu.bare), baselineRuns: cpu.bare, about: "CPU time (user+system) above the bare script's: import the bundle (steadier than wall time on a busy machine)" }),
+      figure({ name: "cold.first-answer.cpu/node-bare.cpu", unit: "ms", runs: above(cpu.first, cpu.bare), baselineRuns: cpu.bare, about: "CPU time above the bare script's: import and first answer" }),
       figure({ name: "cold.import.in-process", unit: "ms", runs: inProcess.importMs, about: "await import(bundle), timed inside the process" }),
       figure({ name: "cold.first-answer.latency", unit: "ms", runs: inProcess.firstAnswerMs, about: "first invocation right after import (init's key prefetch still in flight)" }),
       figure({
@@ -150,7 +157,7 @@ export async function coldFigures(ctx: BenchContext, parts: { cold: boolean; bur
       figure({ name: "cold.fetches.jwks", unit: "count", runs: fetches.jwks, aggregate: "max", about: "JWKS requests per cold start and first answer (largest of the runs)" }),
       figure({ name: "cold.output-bytes", unit: "B", runs: outputBytes, about: "bytes written to stdout+stderr by init and the first answer" }),
     );
-    details.cold = { wall, inProcess, fetches, outputBytes };
+    details.cold = { wall, cpu, inProcess, fetches, outputBytes };
   }
 
   if (parts.burst) {

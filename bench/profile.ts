@@ -107,7 +107,8 @@ export function analyse(profile: CpuProfile, frames: Map<number, Frame>) {
   const self = new Map<string, Tally>();
   const inclusive = new Map<string, Tally>();
   const areas = new Map<string, number>();
-  const charged = new Map<string, number>();
+  /** Per area: its own self time, and the node-internal/native time its calls spent. */
+  const charged = new Map<string, { own: number; callees: number }>();
   const keyOf = (f: Frame) => `${f.name} ${f.where}`;
   let total = 0;
   const { samples, timeDeltas } = profile;
@@ -122,23 +123,27 @@ export function analyse(profile: CpuProfile, frames: Map<number, Frame>) {
     self.set(key, { frame, us: (self.get(key)?.us ?? 0) + us });
     areas.set(frame.area, (areas.get(frame.area) ?? 0) + us);
     const seen = new Set<string>();
-    let payer: string | undefined;
+    let payer: { area: string; own: boolean } | undefined;
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const f = frames.get(at);
       if (f === undefined) continue;
-      if (payer === undefined && f.inBundle) payer = f === frame ? f.area : `${f.area} (incl. node/native callees)`;
+      if (payer === undefined && f.inBundle) payer = { area: f.area, own: f === frame };
       const k = keyOf(f);
       if (seen.has(k)) continue;
       seen.add(k);
       inclusive.set(k, { frame: f, us: (inclusive.get(k)?.us ?? 0) + us });
     }
     // Node internals and native code are charged to the bundle code that called them.
-    payer ??= frame.area;
-    charged.set(payer, (charged.get(payer) ?? 0) + us);
+    payer ??= { area: frame.area, own: true };
+    const entry = charged.get(payer.area) ?? { own: 0, callees: 0 };
+    if (payer.own) entry.own += us;
+    else entry.callees += us;
+    charged.set(payer.area, entry);
   }
   const sorted = (m: Map<string, Tally>) => [...m.values()].sort((a, b) => b.us - a.us);
   const byTime = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
-  return { totalUs: total, self: sorted(self), inclusive: sorted(inclusive), areas: byTime(areas), charged: byTime(charged) };
+  const byTotal = [...charged].map(([area, t]) => ({ area, ...t, total: t.own + t.callees })).sort((a, b) => b.total - a.total);
+  return { totalUs: total, self: sorted(self), inclusive: sorted(inclusive), areas: byTime(areas), charged: byTotal };
 }
 
 function report(result: ReturnType<typeof analyse>, header: string): string {
@@ -147,11 +152,11 @@ function report(result: ReturnType<typeof analyse>, header: string): string {
   const row = (t: Tally) => `  ${pct(t.us)} ${ms(t.us)}  ${t.frame.name.padEnd(28)} ${t.frame.where}${t.frame.line === undefined ? "" : `  | ${t.frame.line}`}`;
   return [
     header,
-    "profile: time by the bundle's code that spent it (node internals and native calls charged to their caller)",
-    ...result.charged.slice(0, TOP).map(([area, us]) => `  ${pct(us)} ${ms(us)}  ${area}`),
+    "profile: time by the bundle's source file or package that spent it: its own code + the node internals and native calls it made",
+    ...result.charged.slice(0, TOP).map((a) => `  ${pct(a.total)} ${ms(a.total)}  = ${pct(a.own).trim().padStart(5)} own + ${pct(a.callees).trim().padStart(5)} node/native  ${a.area}`),
     `profile: top ${TOP} functions by self time`,
     ...result.self.slice(0, TOP).map(row),
-    `profile: top ${TOP} functions of the bundle by inclusive time (self + callees)`,
+    `profile: top ${TOP} functions of the bundle by inclusive time (self + callees; code after an await is not under its caller)`,
     ...result.inclusive.filter((t) => t.frame.inBundle).slice(0, TOP).map(row),
   ].join("\n");
 }
@@ -179,7 +184,7 @@ export async function profileFigures(ctx: BenchContext): Promise<SuiteResult> {
       file: out,
       identicalToShipped: identical,
       areas: result.areas.map(([area, us]) => ({ area, ms: us / 1000, share: us / result.totalUs })),
-      charged: result.charged.map(([area, us]) => ({ area, ms: us / 1000, share: us / result.totalUs })),
+      charged: result.charged.map((a) => ({ area: a.area, ms: a.total / 1000, ownMs: a.own / 1000, nodeAndNativeMs: a.callees / 1000, share: a.total / result.totalUs })),
       self: result.self.slice(0, 40).map((t) => ({ ...t.frame, ms: t.us / 1000, share: t.us / result.totalUs })),
       inclusive: result.inclusive.filter((t) => t.frame.inBundle).slice(0, 40).map((t) => ({ ...t.frame, ms: t.us / 1000, share: t.us / result.totalUs })),
     },

@@ -6,7 +6,7 @@ import { WITHIN_AWS_JWT_VERIFY, WITHIN_CRYPTO_STRETCH, ZERO_BYTES } from "./targ
 export const distinctHttp: Scenario = {
   name: "distinct.http",
   description: "distinct valid tokens (each used once) on HTTP API payload 2.0 events, keys warm",
-  opsPerRun: 400,
+  opsPerRun: 800,
   warmupRuns: 3,
   async setup(ctx) {
     const tokens = await ctx.tokens(ctx.totalOps);

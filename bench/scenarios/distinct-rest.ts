@@ -6,7 +6,7 @@ import { WITHIN_AWS_JWT_VERIFY, WITHIN_CRYPTO_STRETCH, ZERO_BYTES } from "./targ
 export const distinctRest: Scenario = {
   name: "distinct.rest",
   description: "distinct valid tokens (each used once) on REST API TOKEN events (policy for the stage's routes), keys warm",
-  opsPerRun: 300,
+  opsPerRun: 600,
   async setup(ctx) {
     const tokens = await ctx.tokens(ctx.totalOps);
     const handler = await ctx.handler();

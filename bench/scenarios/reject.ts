@@ -18,7 +18,7 @@ function badSignature(token: string): string {
 export const reject: Scenario = {
   name: "reject",
   description: "refused tokens (each distinct) against accepted ones on HTTP API events: bad signature, malformed, expired, foreign issuer, wrong audience",
-  opsPerRun: 200,
+  opsPerRun: 300,
   async setup(ctx) {
     const n = ctx.totalOps;
     const now = Math.floor(Date.now() / 1000);

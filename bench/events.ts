@@ -15,8 +15,11 @@ export type EventKind = "http-v2" | "rest-token" | "rest-request";
 const HOST = `${API_ID}.execute-api.eu-west-1.amazonaws.com`;
 const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
-/** The event's JSON text, as the runtime receives it. `authorization` undefined: no header. */
-export function eventJson(kind: EventKind, authorization: string | undefined): string {
+/**
+ * The event's JSON text, as the runtime receives it. `authorization` undefined: no header.
+ * `extraHeaders` (a DPoP proof, say) go on REQUEST events; a TOKEN event carries only the token.
+ */
+export function eventJson(kind: EventKind, authorization: string | undefined, extraHeaders: Readonly<Record<string, string>> = {}): string {
   const requestId = randomUUID();
   const now = Date.now();
   if (kind === "rest-token") {
@@ -33,6 +36,7 @@ export function eventJson(kind: EventKind, authorization: string | undefined): s
     "x-forwarded-proto": "https",
   };
   if (authorization !== undefined) headers.authorization = authorization;
+  Object.assign(headers, extraHeaders);
   if (kind === "rest-request") {
     return JSON.stringify({
       type: "REQUEST",

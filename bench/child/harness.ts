@@ -32,6 +32,11 @@ export interface Scenario {
   setup(ctx: ScenarioContext): Promise<ScenarioPlan>;
 }
 
+export interface RequestOptions {
+  /** More request headers for op i (a DPoP proof...), REQUEST events only. */
+  readonly headers?: (i: number) => Readonly<Record<string, string>>;
+}
+
 /** The other token-cache setting than the deployed one, for "what does the cache cost/buy" figures. */
 export interface CacheVariant {
   readonly name: "handler.cache-off" | "handler.cache-on";
@@ -54,9 +59,9 @@ export interface ScenarioContext {
    * Requests carrying `authorizations[i]` at op i (undefined: no Authorization header), built per
    * run: a fresh event (parsed from JSON) and a Lambda context with its own request id each.
    */
-  requests(kind: EventKind, authorizations: readonly (string | undefined)[]): RequestSource;
+  requests(kind: EventKind, authorizations: readonly (string | undefined)[], options?: RequestOptions): RequestSource;
   /** One freshly parsed event per authorization value, all at once (small counts only). */
-  events(kind: EventKind, authorizations: readonly (string | undefined)[]): unknown[];
+  events(kind: EventKind, authorizations: readonly (string | undefined)[], options?: RequestOptions): unknown[];
   /** One Lambda context per op, distinct request ids. */
   contexts(count: number): LambdaContext[];
   /** The bundle's handler as deployed, or with environment overrides (a separate instance). */
@@ -86,10 +91,11 @@ export function createContext(start: ChildStart, totalOps: number): ScenarioCont
       options.header,
     );
   };
-  const events: ScenarioContext["events"] = (kind, authorizations) => authorizations.map((a) => JSON.parse(eventJson(kind, a)) as unknown);
+  const events = (kind: EventKind, authorizations: readonly (string | undefined)[], options: RequestOptions = {}, first = 0): unknown[] =>
+    authorizations.map((a, j) => JSON.parse(eventJson(kind, a, options.headers?.(first + j))) as unknown);
   const contexts: ScenarioContext["contexts"] = (count) => Array.from({ length: count }, () => lambdaContext(lambda, randomUUID()));
-  const requests: ScenarioContext["requests"] = (kind, authorizations) => ({
-    batch: (first, count) => ({ events: events(kind, authorizations.slice(first, first + count)), contexts: contexts(count) }),
+  const requests: ScenarioContext["requests"] = (kind, authorizations, options = {}) => ({
+    batch: (first, count) => ({ events: events(kind, authorizations.slice(first, first + count), options, first), contexts: contexts(count) }),
   });
   const cacheVariant: CacheVariant =
     start.deployedTokenCacheSize > 0
@@ -104,7 +110,7 @@ export function createContext(start: ChildStart, totalOps: number): ScenarioCont
     otherRealm: requestRealm,
     tokens,
     requests,
-    events,
+    events: (kind, authorizations, options) => events(kind, authorizations, options),
     contexts,
     handler: (name = "handler", overrides = {}) =>
       loadHandler(start.bundleUrl, name, overrides, async () => {

@@ -1,5 +1,6 @@
 /**
- * Bundle functions/authorizer.ts the way `serverless package` does: serverless-esbuild takes
+ * Bundle the authorizer (serverless.yml `functions.authorizer.handler`, today
+ * functions/authorizer.ts) the way `serverless package` does: serverless-esbuild takes
  * serverless.yml's `custom.esbuild` over its defaults, drops its own plugin-only keys and hands the
  * rest to esbuild, with `exclude` as externals. This file does the same, so every option added to
  * serverless.yml (define, keepNames, mainFields...) reaches the measured bundle without a change here.
@@ -8,8 +9,8 @@
  * measured process is a bare `node`, with no TypeScript loader hooks or source-map support in it.
  */
 import { build, type BuildOptions } from "esbuild";
-import { mkdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { access, mkdir, readFile, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse } from "yaml";
 
@@ -45,12 +46,40 @@ export interface AuthorizerBundle {
   readonly file: string;
   readonly url: string;
   readonly bytes: number;
+  /** The source entry, e.g. functions/authorizer.ts (from serverless.yml `handler`). */
+  readonly entry: string;
+  /** The handler's export name, e.g. `handler`. */
+  readonly exportName: string;
   /** The esbuild options used, for the results file. */
   readonly options: Record<string, unknown>;
 }
 
-async function esbuildOptionsFromServerless(): Promise<{ options: BuildOptions; extension: string }> {
-  const document = parse(await readFile(join(ROOT, "serverless.yml"), "utf8")) as { custom?: { esbuild?: Record<string, unknown> } };
+interface ServerlessDocument {
+  custom?: { esbuild?: Record<string, unknown> };
+  functions?: Record<string, { handler?: string }>;
+}
+
+const readServerless = async (): Promise<ServerlessDocument> => parse(await readFile(join(ROOT, "serverless.yml"), "utf8")) as ServerlessDocument;
+
+/** `functions.<key>.handler` (`functions/authorizer.handler`) as a source file and an export name, the way serverless-esbuild resolves it. */
+async function handlerEntry(document: ServerlessDocument, functionKey: string): Promise<{ entry: string; exportName: string }> {
+  const handler = document.functions?.[functionKey]?.handler;
+  if (handler === undefined) throw new Error(`serverless.yml has no functions.${functionKey}.handler`);
+  const dot = handler.lastIndexOf(".");
+  const stem = handler.slice(0, dot);
+  for (const extension of [".ts", ".mts", ".js", ".mjs"]) {
+    const entry = `${stem}${extension}`;
+    try {
+      await access(join(ROOT, entry));
+      return { entry, exportName: handler.slice(dot + 1) };
+    } catch {
+      // try the next extension
+    }
+  }
+  throw new Error(`serverless.yml functions.${functionKey}.handler is ${handler}, but no ${stem}.ts/.js exists`);
+}
+
+async function esbuildOptionsFromServerless(document: ServerlessDocument): Promise<{ options: BuildOptions; extension: string }> {
   const custom = { ...PLUGIN_DEFAULTS, ...(document.custom?.esbuild ?? {}) } as Record<string, unknown>;
   if ("config" in custom) throw new Error("custom.esbuild.config (a JS config file) is not supported by bench/bundle.ts: read it here too");
   const exclude = (custom.exclude as string[] | undefined) ?? [];
@@ -71,18 +100,20 @@ async function esbuildOptionsFromServerless(): Promise<{ options: BuildOptions; 
  * The authorizer bundle as `serverless package` builds it. `sourcemap: "external"` (for the profile)
  * writes a .map beside it and leaves the JavaScript byte for byte what ships (no URL comment).
  */
-export async function bundleAuthorizer(outDir: string, extra: { sourcemap?: "external" } = {}): Promise<AuthorizerBundle> {
-  const { options, extension } = await esbuildOptionsFromServerless();
-  const file = join(outDir, `authorizer${extension}`);
+export async function bundleAuthorizer(outDir: string, extra: { sourcemap?: "external"; functionKey?: string } = {}): Promise<AuthorizerBundle> {
+  const document = await readServerless();
+  const { entry, exportName } = await handlerEntry(document, extra.functionKey ?? "authorizer");
+  const { options, extension } = await esbuildOptionsFromServerless(document);
+  const file = join(outDir, `${basename(entry).replace(/\.[^.]+$/, "")}${extension}`);
   await mkdir(outDir, { recursive: true });
   await build({
     ...options,
     ...(extra.sourcemap === undefined ? {} : { sourcemap: extra.sourcemap }),
-    entryPoints: [join(ROOT, "functions/authorizer.ts")],
+    entryPoints: [join(ROOT, entry)],
     outfile: file,
     logLevel: "error",
   });
-  return { file, url: pathToFileURL(file).href, bytes: (await stat(file)).size, options: options as Record<string, unknown> };
+  return { file, url: pathToFileURL(file).href, bytes: (await stat(file)).size, entry, exportName, options: options as Record<string, unknown> };
 }
 
 /**

@@ -32,7 +32,7 @@ const jwksServed = async () => { const { get } = await import("node:http"); retu
 const FIRST = `${PRELUDE}
 if (payload.mode === "bare") { report({}); process.exit(0); }
 const t0 = performance.now();
-const { handler } = await import(url);
+const handler = (await import(url))[payload.exportName];
 const importMs = performance.now() - t0;
 if (payload.mode === "import") { report({ importMs }); process.exit(0); }
 let waitedMs = 0;
@@ -55,7 +55,7 @@ process.exit(0);
 
 /** BURST concurrent first invocations of a freshly imported handler, then BURST more once warm (other tokens). */
 const BURST_SCRIPT = `${PRELUDE}
-const { handler } = await import(url);
+const handler = (await import(url))[payload.exportName];
 const burst = async (events) => {
   const start = performance.now();
   return Promise.all(events.map(async (event, i) => {
@@ -114,7 +114,7 @@ export async function coldFigures(ctx: BenchContext, parts: { cold: boolean; bur
         const [token] = await validTokens(own, ctx.audience, 1);
         const payloadFile = join(ctx.tmp, `cold-${mode}.json`);
         const event = JSON.parse(eventJson("http-v2", `Bearer ${token as string}`)) as unknown;
-        await writeFile(payloadFile, JSON.stringify({ mode, event, context: lambdaContext(ctx.lambda), statsUrl, realm: own.realm, jwksBefore: 0 }));
+        await writeFile(payloadFile, JSON.stringify({ mode, exportName: ctx.bundle.exportName, event, context: lambdaContext(ctx.lambda), statsUrl, realm: own.realm, jwksBefore: 0 }));
         const { ms, fd3, output } = await runMeasured(scriptArgs(FIRST, payloadFile), { ...spawnOptions, env: { ...deployed.env, KEYCLOAK_ISSUER: own.issuer } });
         const after = idp.counts(own.realm);
         const result = JSON.parse(fd3) as FirstReport;
@@ -165,7 +165,7 @@ export async function coldFigures(ctx: BenchContext, parts: { cold: boolean; bur
     const tokens = await validTokens(realm, ctx.audience, 2 * BURST);
     const events = tokens.map((t) => JSON.parse(eventJson("http-v2", `Bearer ${t}`)) as unknown);
     const payloadFile = join(ctx.tmp, "burst.json");
-    await writeFile(payloadFile, JSON.stringify({ cold: events.slice(0, BURST), warm: events.slice(BURST), context: lambdaContext(ctx.lambda), statsUrl, realm: realm.realm }));
+    await writeFile(payloadFile, JSON.stringify({ exportName: ctx.bundle.exportName, cold: events.slice(0, BURST), warm: events.slice(BURST), context: lambdaContext(ctx.lambda), statsUrl, realm: realm.realm }));
     const counts = { discovery: [] as number[], jwks: [] as number[] };
     const p50: number[] = [];
     const p99: number[] = [];

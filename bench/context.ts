@@ -47,11 +47,12 @@ export interface ChildRun {
 /** Runs bench/child/main.ts in `mode` to its end; realm requests are answered from the local server. */
 export async function runChild(
   ctx: BenchContext,
-  start: Omit<ChildStart, "bundleUrl" | "lambda" | "audience" | "realm" | "runs" | "only" | "deployedTokenCacheSize"> & Partial<ChildStart>,
+  start: Omit<ChildStart, "bundleUrl" | "exportName" | "lambda" | "audience" | "realm" | "runs" | "only" | "deployedTokenCacheSize"> & Partial<ChildStart>,
   envOverrides: Readonly<Record<string, string>> = {},
 ): Promise<ChildRun> {
   const full: ChildStart = {
     bundleUrl: ctx.bundle.url,
+    exportName: ctx.bundle.exportName,
     lambda: ctx.lambda,
     audience: ctx.audience,
     realm: ctx.realm,
@@ -60,7 +61,7 @@ export async function runChild(
     deployedTokenCacheSize: ctx.tokenCacheSize,
     ...start,
   };
-  const measured = spawnMeasured([ctx.childScript], { env: { ...ctx.deployed.env, ...envOverrides }, nodeFlags: ctx.deployed.nodeFlags, ipc: true });
+  const measured = spawnMeasured([ctx.childScript], { env: { ...ctx.deployed.env, ...envOverrides }, nodeFlags: ctx.deployed.nodeFlags, ipc: true, timeoutMs: 15 * 60_000 });
   const child = measured.child;
   const messages: ChildMessage[] = [];
   let failure: string | undefined;

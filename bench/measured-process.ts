@@ -105,6 +105,8 @@ export interface SpawnOptions {
   readonly ipc?: boolean;
   /** A pipe on fd 3 for results. */
   readonly fd3?: boolean;
+  /** Killed (SIGKILL) after this long: a hang fails the bench instead of stalling it. Default 60 s. */
+  readonly timeoutMs?: number;
 }
 
 export function spawnMeasured(args: readonly string[], options: SpawnOptions): MeasuredProcess {
@@ -129,9 +131,20 @@ export function spawnMeasured(args: readonly string[], options: SpawnOptions): M
     });
   const streams = [drained(child.stdout, (c) => out.push(c)), drained(child.stderr, (c) => err.push(c))];
   if (options.fd3 === true) streams.push(drained(child.stdio[3] as Readable, (c) => (fd3 += c.toString("utf8"))));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, options.timeoutMs ?? 60_000);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code, signal) => resolve({ code, signal, ms: performance.now() - started }));
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, ms: performance.now() - started });
+    });
   });
   const done = Promise.all([exited, ...streams]).then(([result]) => result);
   return {
@@ -140,7 +153,7 @@ export function spawnMeasured(args: readonly string[], options: SpawnOptions): M
     outside,
     done,
     fd3: () => fd3,
-    tail: () => `--- stdout (last bytes) ---\n${out.tail}\n--- stderr (last bytes) ---\n${err.tail}`,
+    tail: () => `${timedOut ? `--- killed after ${options.timeoutMs ?? 60_000} ms ---\n` : ""}--- stdout (last bytes) ---\n${out.tail}\n--- stderr (last bytes) ---\n${err.tail}`,
   };
 }
 

@@ -35,11 +35,11 @@ async function measure(target: Target): Promise<{ rps: number; p99: number }> {
 /** The authorizer context the bundle answers for this token on a REST TOKEN event (what API Gateway hands `secured`). */
 async function authorizerContext(ctx: BenchContext, issuer: string, token: string): Promise<unknown> {
   const file = join(ctx.tmp, "offline-answer.json");
-  await writeFile(file, JSON.stringify({ event: JSON.parse(eventJson("rest-token", `Bearer ${token}`)) as unknown, context: lambdaContext(ctx.lambda) }));
+  await writeFile(file, JSON.stringify({ exportName: ctx.bundle.exportName, event: JSON.parse(eventJson("rest-token", `Bearer ${token}`)) as unknown, context: lambdaContext(ctx.lambda) }));
   const script = `
 import { readFileSync, writeSync } from "node:fs";
-const { event, context } = JSON.parse(readFileSync(process.argv[2], "utf8"));
-const { handler } = await import(process.argv[1]);
+const { exportName, event, context } = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const handler = (await import(process.argv[1]))[exportName];
 const result = await handler(event, { ...context, getRemainingTimeInMillis: () => 10000 });
 writeSync(3, JSON.stringify(result.context));
 process.exit(0);

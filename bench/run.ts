@@ -118,7 +118,7 @@ try {
   out(`# ${command}`);
   out(`# ${date}  commit ${commit} (${git("rev-parse", "--abbrev-ref", "HEAD")})`);
   out(`# machine: ${machine.cpus}, ${machine.memoryGiB} GiB, ${machine.os}, node ${machine.node}; load average ${loadAtStart} at start`);
-  out(`# measured: functions/authorizer.ts bundled as serverless package does (${(bundle.bytes / 1024).toFixed(1)} KB, ${deployed.runtime} ${deployed.memoryMb} MB), stage ${deployed.stage} environment:`);
+  out(`# measured: ${bundle.entry} (export ${bundle.exportName}) bundled as serverless package does (${(bundle.bytes / 1024).toFixed(1)} KB, ${deployed.runtime} ${deployed.memoryMb} MB), stage ${deployed.stage} environment:`);
   out(`#   ${shownEnv.join(" ")}`);
   out(`#   KEYCLOAK_ISSUER=${realm.issuer} (local realm server), node ${deployed.nodeFlags.join(" ")}`);
   out(`#   stdout/stderr piped and drained by the bench; ${runs} measured rounds per figure, alternating contenders; values are medians`);

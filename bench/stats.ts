@@ -107,7 +107,7 @@ function formatTarget(f: Figure): string {
   if (f.target === undefined) return "";
   const t = f.target;
   const status = f.met === true ? "met" : t.stretch === true ? "missed(stretch)" : "missed";
-  return `${t.stretch === true ? "stretch:" : ""}${t.on}${t.op}${formatNumber(t.limit)} ${status}`;
+  return `${t.stretch === true ? "stretch:" : ""}${t.on}${t.op}${String(t.limit)} ${status}`;
 }
 
 export const HEADER = ["figure", "value", "unit", "baseline", "ratio", "target", "ratio-range"] as const;

@@ -31,7 +31,7 @@ export interface FirstRequest {
   readonly context: LambdaContext;
 }
 
-export function loadHandler(bundleUrl: string, name: string, overrides: Readonly<Record<string, string>>, first: () => Promise<FirstRequest>): Promise<HandlerInstance> {
+export function loadHandler(bundleUrl: string, exportName: string, name: string, overrides: Readonly<Record<string, string>>, first: () => Promise<FirstRequest>): Promise<HandlerInstance> {
   const key = JSON.stringify(Object.entries(overrides).sort());
   let instance = instances.get(key);
   if (instance === undefined) {
@@ -40,9 +40,9 @@ export function loadHandler(bundleUrl: string, name: string, overrides: Readonly
       Object.assign(process.env, overrides);
       try {
         const url = Object.keys(overrides).length === 0 ? bundleUrl : `${bundleUrl}?instance=${encodeURIComponent(name)}`;
-        const module = (await import(url)) as { handler?: unknown };
-        if (typeof module.handler !== "function") throw new Error(`${bundleUrl} exports no handler function`);
-        const invoke = module.handler as Invoke;
+        const module = (await import(url)) as Record<string, unknown>;
+        if (typeof module[exportName] !== "function") throw new Error(`${bundleUrl} exports no function ${exportName}`);
+        const invoke = module[exportName] as Invoke;
         // The first answer (keys fetched, init complete) before anything is timed.
         const { event, context } = await first();
         const result = await invoke(event, context);

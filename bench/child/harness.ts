@@ -113,7 +113,7 @@ export function createContext(start: ChildStart, totalOps: number): ScenarioCont
     events: (kind, authorizations, options) => events(kind, authorizations, options),
     contexts,
     handler: (name = "handler", overrides = {}) =>
-      loadHandler(start.bundleUrl, name, overrides, async () => {
+      loadHandler(start.bundleUrl, start.exportName, name, overrides, async () => {
         const [token] = await tokens(1);
         return { event: events("http-v2", [`Bearer ${token as string}`])[0], context: lambdaContext(lambda) };
       }),

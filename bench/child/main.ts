@@ -56,7 +56,7 @@ async function memory(start: ChildStart): Promise<void> {
   if (request === undefined || gc === undefined) throw new Error("memory mode needs a memory request and --expose-gc");
   const events = JSON.parse(await readFile(request.eventsFile, "utf8")) as string[];
   if (events.length < 1 + request.perStep * request.steps) throw new Error("memory: not enough events");
-  const { invoke } = await loadHandler(start.bundleUrl, "handler", {}, () => Promise.resolve({ event: JSON.parse(events[0] as string) as unknown, context: lambdaContext(start.lambda) }));
+  const { invoke } = await loadHandler(start.bundleUrl, start.exportName, "handler", {}, () => Promise.resolve({ event: JSON.parse(events[0] as string) as unknown, context: lambdaContext(start.lambda) }));
   const heap = async (): Promise<number> => {
     for (let i = 0; i < 3; i += 1) {
       gc();

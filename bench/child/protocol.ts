@@ -27,6 +27,8 @@ export interface MemoryRequest {
 export interface ChildStart {
   readonly mode: "warm" | "profile" | "memory";
   readonly bundleUrl: string;
+  /** The handler's export name in the bundle (serverless.yml `handler`). */
+  readonly exportName: string;
   readonly lambda: LambdaIdentity;
   readonly audience: string;
   readonly realm: RealmKey;

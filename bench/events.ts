@@ -10,6 +10,14 @@ export const API_ID = "abcdef1234";
 export const REST_STAGE = "prod";
 export const METHOD_ARN = `arn:aws:execute-api:eu-west-1:${ACCOUNT}:${API_ID}/${REST_STAGE}/GET/secured`;
 
+/**
+ * The product's settings the bench itself turns (everything else comes from serverless.yml as is).
+ * If the product renames one, change it here.
+ */
+export const TOKEN_CACHE_VARIABLE = "KEYCLOAK_TOKEN_CACHE_SIZE";
+/** The cache size measured when the deployed default is off (serverless.yml's default until issue 15). */
+export const TOKEN_CACHE_SIZE_WHEN_OFF = 1000;
+
 export type EventKind = "http-v2" | "rest-token" | "rest-request";
 
 const HOST = `${API_ID}.execute-api.eu-west-1.amazonaws.com`;

@@ -8,16 +8,14 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { MemoryResult } from "./child/protocol.js";
 import { runChild, type BenchContext, type SuiteResult } from "./context.js";
-import { eventJson } from "./events.js";
+import { eventJson, TOKEN_CACHE_SIZE_WHEN_OFF, TOKEN_CACHE_VARIABLE } from "./events.js";
 import { figure, progress } from "./stats.js";
 import { validTokens } from "./tokens.js";
 
 const STEPS = 3;
-/** The size measured when the deployed default is off (serverless.yml's previous default). */
-const SIZE_WHEN_OFF = 1000;
 
 export async function memoryFigures(ctx: BenchContext): Promise<SuiteResult> {
-  const size = ctx.tokenCacheSize > 0 ? ctx.tokenCacheSize : SIZE_WHEN_OFF;
+  const size = ctx.tokenCacheSize > 0 ? ctx.tokenCacheSize : TOKEN_CACHE_SIZE_WHEN_OFF;
   const count = 1 + STEPS * size;
   progress(`memory: signing ${count} tokens`);
   const tokens = await validTokens(ctx.realm, ctx.audience, count);
@@ -32,7 +30,7 @@ export async function memoryFigures(ctx: BenchContext): Promise<SuiteResult> {
       ["off", "0", off],
     ] as const) {
       progress(`memory run ${run}/${runs}: token cache ${label}`);
-      const { messages } = await runChild(ctx, { mode: "memory", memory: { eventsFile, perStep: size, steps: STEPS } }, { KEYCLOAK_TOKEN_CACHE_SIZE: cacheSize });
+      const { messages } = await runChild(ctx, { mode: "memory", memory: { eventsFile, perStep: size, steps: STEPS } }, { [TOKEN_CACHE_VARIABLE]: cacheSize });
       const result = messages.find((m) => m.type === "memory");
       if (result?.type !== "memory") throw new Error("memory child sent no result");
       into.push(result.result);

@@ -22,6 +22,7 @@ import { bundleAuthorizer, buildChildScript, ROOT } from "./bundle.js";
 import { coldFigures } from "./cold.js";
 import type { BenchContext, SuiteResult } from "./context.js";
 import { deployedAuthorizer } from "./deployed-env.js";
+import { TOKEN_CACHE_SIZE_WHEN_OFF, TOKEN_CACHE_VARIABLE } from "./events.js";
 import { startIdp } from "./idp.js";
 import { memoryFigures } from "./memory.js";
 import { offlineFigures } from "./offline.js";
@@ -94,8 +95,9 @@ try {
   const realm = idp.realm("bench");
   const deployed = await deployedAuthorizer(realm.issuer);
   const audience = (deployed.functionEnv.KEYCLOAK_AUDIENCE ?? "").split(",")[0]?.trim() || "secured-api";
-  const cacheSetting = deployed.functionEnv.KEYCLOAK_TOKEN_CACHE_SIZE;
-  const tokenCacheSize = cacheSetting === undefined || cacheSetting === "" ? 1000 : Number(cacheSetting);
+  // Unset or empty: the product's own default, which the bench cannot read without lib/; taken as on.
+  const cacheSetting = deployed.functionEnv[TOKEN_CACHE_VARIABLE];
+  const tokenCacheSize = cacheSetting === undefined || cacheSetting === "" ? TOKEN_CACHE_SIZE_WHEN_OFF : Number(cacheSetting);
   const fnTimeout = 10;
   const ctx: BenchContext = {
     runs,

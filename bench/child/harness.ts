@@ -7,7 +7,7 @@
  * writes output markers, so the bench counts what each contender wrote to stdout and stderr.
  */
 import { randomUUID } from "node:crypto";
-import { eventJson, lambdaContext, type EventKind, type LambdaContext, type LambdaIdentity } from "../events.js";
+import { eventJson, lambdaContext, TOKEN_CACHE_SIZE_WHEN_OFF, TOKEN_CACHE_VARIABLE, type EventKind, type LambdaContext, type LambdaIdentity } from "../events.js";
 import { keycloakClaims, signJwts, type RealmKey } from "../tokens.js";
 import type { Contender, RequestSource } from "./contenders.js";
 import { loadHandler, type HandlerInstance } from "./handler.js";
@@ -99,8 +99,8 @@ export function createContext(start: ChildStart, totalOps: number): ScenarioCont
   });
   const cacheVariant: CacheVariant =
     start.deployedTokenCacheSize > 0
-      ? { name: "handler.cache-off", overrides: { KEYCLOAK_TOKEN_CACHE_SIZE: "0" } }
-      : { name: "handler.cache-on", overrides: { KEYCLOAK_TOKEN_CACHE_SIZE: "1000" } };
+      ? { name: "handler.cache-off", overrides: { [TOKEN_CACHE_VARIABLE]: "0" } }
+      : { name: "handler.cache-on", overrides: { [TOKEN_CACHE_VARIABLE]: String(TOKEN_CACHE_SIZE_WHEN_OFF) } };
   return {
     runs: start.runs,
     totalOps,

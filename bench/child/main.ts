@@ -6,7 +6,7 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
-import { lambdaContext } from "../events.js";
+import { lambdaContext, TOKEN_CACHE_VARIABLE } from "../events.js";
 import { SCENARIOS } from "../scenarios/index.js";
 import { keycloakClaims, signJwts } from "../tokens.js";
 import { createContext, runScenario, selected } from "./harness.js";
@@ -67,7 +67,7 @@ async function memory(start: ChildStart): Promise<void> {
   const snapshots = [await heap()];
   let next = 1;
   for (let step = 1; step <= request.steps; step += 1) {
-    progress(`memory (KEYCLOAK_TOKEN_CACHE_SIZE=${process.env.KEYCLOAK_TOKEN_CACHE_SIZE ?? "unset"}): step ${step}/${request.steps}`);
+    progress(`memory (${TOKEN_CACHE_VARIABLE}=${process.env[TOKEN_CACHE_VARIABLE] ?? "unset"}): step ${step}/${request.steps}`);
     for (let i = 0; i < request.perStep; i += 1, next += 1) {
       // Parsed per call, as the runtime does: the cache, not this loop, is what keeps a token alive.
       const result = await invoke(JSON.parse(events[next] as string) as unknown, lambdaContext(start.lambda));
@@ -77,7 +77,7 @@ async function memory(start: ChildStart): Promise<void> {
   }
   await send({
     type: "memory",
-    result: { instance: "handler", tokenCacheSize: process.env.KEYCLOAK_TOKEN_CACHE_SIZE ?? "", heapBytes: snapshots, perStep: request.perStep },
+    result: { instance: "handler", tokenCacheSize: process.env[TOKEN_CACHE_VARIABLE] ?? "", heapBytes: snapshots, perStep: request.perStep },
   });
 }
 

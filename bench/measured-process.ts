@@ -25,7 +25,9 @@ const NUL = 0;
 class MarkerCounter {
   private carry: Buffer = Buffer.alloc(0);
   private current: string | undefined;
-  tail = "";
+  /** The last chunks received, kept as buffers: turned into text only for an error message. */
+  private last: Buffer[] = [];
+  private lastBytes = 0;
 
   constructor(
     private readonly stream: keyof StreamBytes,
@@ -42,7 +44,10 @@ class MarkerCounter {
       segment[this.stream] += bytes.length;
       if (segment.sample.length < SAMPLE_BYTES) segment.sample += bytes.toString("utf8", 0, Math.min(bytes.length, SAMPLE_BYTES - segment.sample.length));
     }
-    this.tail = (this.tail + bytes.toString("utf8")).slice(-TAIL_BYTES);
+  }
+
+  get tail(): string {
+    return Buffer.concat(this.last).subarray(-TAIL_BYTES).toString("utf8");
   }
 
   private marker(text: string): boolean {
@@ -59,6 +64,10 @@ class MarkerCounter {
   }
 
   push(chunk: Buffer): void {
+    // Kept cheap: the child must never wait for this reader (see child/harness.ts, congestion).
+    this.last.push(chunk);
+    this.lastBytes += chunk.length;
+    while (this.lastBytes - (this.last[0]?.length ?? 0) >= TAIL_BYTES) this.lastBytes -= (this.last.shift() as Buffer).length;
     let buffer = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
     this.carry = Buffer.alloc(0);
     for (;;) {

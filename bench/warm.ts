@@ -12,8 +12,16 @@ export async function warmFigures(ctx: BenchContext): Promise<SuiteResult> {
   const scenarios = messages.flatMap((m) => (m.type === "scenario" ? [m.result] : []));
   const figures: Figure[] = [];
   const output: Record<string, { stdoutPerRequest: number; stderrPerRequest: number; sample: string }> = {};
+  const congestion: Record<string, { rounds: number; congested: number; used: "clean rounds" | "all rounds" }> = {};
   for (const scenario of scenarios) {
-    const measured = (name: string) => scenario.contenders.find((c) => c.name === name)?.runs.filter((r) => !r.warmup) ?? [];
+    // Rounds in which the stdout pipe filled up are left out (all contenders alike, to keep the
+    // pairing), unless that would leave none.
+    const first = scenario.contenders[0]?.runs.filter((r) => !r.warmup) ?? [];
+    const congestedRounds = new Set(first.filter((r) => r.congestedChunks > 0).map((r) => r.round));
+    const useAll = congestedRounds.size === first.length;
+    congestion[scenario.name] = { rounds: first.length, congested: congestedRounds.size, used: useAll ? "all rounds" : "clean rounds" };
+    const keep = (r: { warmup: boolean; round: number }) => !r.warmup && (useAll || !congestedRounds.has(r.round));
+    const measured = (name: string) => scenario.contenders.find((c) => c.name === name)?.runs.filter(keep) ?? [];
     for (const spec of scenario.figures) {
       const runs = measured(spec.contender);
       figures.push(
@@ -28,7 +36,7 @@ export async function warmFigures(ctx: BenchContext): Promise<SuiteResult> {
       );
     }
     for (const contender of scenario.contenders.filter((c) => c.output)) {
-      const runs = contender.runs.filter((r) => !r.warmup);
+      const runs = contender.runs.filter(keep);
       const perRequest = runs.map((r) => {
         const segment = child.segments.get(r.segment);
         return segment === undefined ? Number.NaN : (segment.stdout + segment.stderr) / r.ops;
@@ -49,6 +57,16 @@ export async function warmFigures(ctx: BenchContext): Promise<SuiteResult> {
       output[name] = { stdoutPerRequest: total.stdout / ops, stderrPerRequest: total.stderr / ops, sample: first?.sample ?? "" };
     }
   }
+  const congested = Object.values(congestion).reduce((sum, c) => sum + c.congested, 0);
+  figures.push(
+    figure({
+      name: "warm.congested-rounds",
+      unit: "count",
+      runs: [congested],
+      target: { on: "value", op: "==", limit: 0 },
+      about: "measured rounds in which the bench fell behind draining stdout (pipe full, writes deferred): left out of the medians; non-zero means the machine was too busy",
+    }),
+  );
   const handlerOps = scenarios.flatMap((s) => s.contenders.filter((c) => c.output).flatMap((c) => c.runs)).reduce((sum, r) => sum + r.ops, 0);
   figures.push(
     figure({
@@ -64,6 +82,7 @@ export async function warmFigures(ctx: BenchContext): Promise<SuiteResult> {
       scenarios: scenarios satisfies ScenarioResult[],
       output,
       outsideSegments: child.outside,
+      congestion,
     },
   };
 }

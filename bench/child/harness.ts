@@ -76,6 +76,16 @@ const minorGc = (): void => {
   (globalThis as { gc?: (options?: { type: "minor" | "major" }) => void }).gc?.({ type: "minor" });
 };
 
+/**
+ * Bytes Node still holds for stdout/stderr: the pipe was full (the reader fell behind) and the
+ * write went asynchronous, so its bytes and its syscall would land in some later chunk.
+ */
+const queued = (): number => process.stdout.writableLength + process.stderr.writableLength;
+
+async function drained(): Promise<void> {
+  while (queued() > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 function marker(kind: "B" | "E", id: string): void {
   process.stdout.write(`\0${kind}:${id}\0`);
   process.stderr.write(`\0${kind}:${id}\0`);
@@ -148,6 +158,7 @@ export async function runScenario(scenario: Scenario, start: ChildStart): Promis
     for (const contender of plan.contenders) contender.prepare?.(first, scenario.opsPerRun);
     minorGc();
     const ms = new Map<string, number>(plan.contenders.map((c) => [c.name, 0]));
+    let congested = 0;
     // Interleaved in chunks of ~1 ms, rotating who goes first, so a burst of outside load (or a
     // stall) lands on every contender alike. GC is charged to whoever's allocation triggers it.
     for (let c = 0; c < chunks; c += 1) {
@@ -160,6 +171,11 @@ export async function runScenario(scenario: Scenario, start: ChildStart): Promis
         const pending = contender.run(at, chunk);
         if (pending !== undefined) await pending;
         const elapsed = performance.now() - t0;
+        if (queued() > 0) {
+          // Untimed: keep the bytes with this chunk; the round is flagged and left out of the medians.
+          congested += 1;
+          await drained();
+        }
         marker("E", segment);
         ms.set(contender.name, (ms.get(contender.name) ?? 0) + elapsed);
       }
@@ -169,7 +185,7 @@ export async function runScenario(scenario: Scenario, start: ChildStart): Promis
     for (const contender of plan.contenders) {
       contender.release?.();
       const segment = `${scenario.name}|${contender.name}|${round}`;
-      runs.get(contender.name)?.push({ round, warmup, usPerOp: ((ms.get(contender.name) ?? 0) * 1000) / scenario.opsPerRun, ops: scenario.opsPerRun, segment });
+      runs.get(contender.name)?.push({ round, warmup, usPerOp: ((ms.get(contender.name) ?? 0) * 1000) / scenario.opsPerRun, ops: scenario.opsPerRun, segment, congestedChunks: congested });
     }
   }
   return {

@@ -48,6 +48,11 @@ export interface RunResult {
   readonly ops: number;
   /** Marker id of this run's output segment. */
   readonly segment: string;
+  /**
+   * Chunks of this round (any contender) after which stdout/stderr still had bytes queued: the
+   * pipe was full, writes went asynchronous, and the round's times are not the handler's own.
+   */
+  readonly congestedChunks: number;
 }
 
 export interface ContenderResult {

@@ -1,43 +1,136 @@
 /**
- * Bundle functions/authorizer.ts the way `serverless package` does: the options are read from
- * serverless.yml's `custom.esbuild`, so the bench measures what ships, not a lookalike.
+ * Bundle the authorizer (serverless.yml `functions.authorizer.handler`, today
+ * functions/authorizer.ts) the way `serverless package` does: serverless-esbuild takes
+ * serverless.yml's `custom.esbuild` over its defaults, drops its own plugin-only keys and hands the
+ * rest to esbuild, with `exclude` as externals. This file does the same, so every option added to
+ * serverless.yml (define, keepNames, mainFields...) reaches the measured bundle without a change here.
+ *
+ * Also builds the benchmark's own child script (bench/child/main.ts) to plain JavaScript, so the
+ * measured process is a bare `node`, with no TypeScript loader hooks or source-map support in it.
  */
-import { build } from "esbuild";
-import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { build, type BuildOptions } from "esbuild";
+import { access, mkdir, readFile, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse } from "yaml";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-interface EsbuildCustom {
-  bundle?: boolean;
-  minify?: boolean;
-  sourcemap?: boolean;
-  format?: "esm" | "cjs";
-  platform?: "node";
-  target?: string;
-  outputFileExtension?: string;
-  exclude?: string[];
-  banner?: { js?: string };
+/** serverless-esbuild's DEFAULT_BUILD_OPTIONS that reach esbuild (node_modules/serverless-esbuild/dist/index.js). */
+const PLUGIN_DEFAULTS = { bundle: true, target: "node18", external: [] as string[], exclude: ["aws-sdk"], platform: "node", outputFileExtension: ".js" };
+
+/** Keys serverless-esbuild removes before calling esbuild (dist/bundle.js). */
+const PLUGIN_ONLY_KEYS = [
+  "concurrency",
+  "zipConcurrency",
+  "exclude",
+  "nativeZip",
+  "packager",
+  "packagePath",
+  "watch",
+  "keepOutputDirectory",
+  "packagerOptions",
+  "installExtraArgs",
+  "outputFileExtension",
+  "outputBuildFolder",
+  "outputWorkFolder",
+  "nodeExternals",
+  "skipBuild",
+  "skipRebuild",
+  "skipBuildExcludeFns",
+  "stripEntryResolveExtensions",
+  "disposeContext",
+];
+
+export interface AuthorizerBundle {
+  readonly file: string;
+  readonly url: string;
+  readonly bytes: number;
+  /** The source entry, e.g. functions/authorizer.ts (from serverless.yml `handler`). */
+  readonly entry: string;
+  /** The handler's export name, e.g. `handler`. */
+  readonly exportName: string;
+  /** The esbuild options used, for the results file. */
+  readonly options: Record<string, unknown>;
 }
 
-export async function bundleAuthorizer(outDir: string): Promise<{ file: string; bytes: number }> {
-  const document = parse(await readFile(join(ROOT, "serverless.yml"), "utf8")) as { custom: { esbuild: EsbuildCustom } };
-  const options = document.custom.esbuild;
-  const file = join(outDir, `authorizer${options.outputFileExtension ?? ".js"}`);
+interface ServerlessDocument {
+  custom?: { esbuild?: Record<string, unknown> };
+  functions?: Record<string, { handler?: string }>;
+}
+
+const readServerless = async (): Promise<ServerlessDocument> => parse(await readFile(join(ROOT, "serverless.yml"), "utf8")) as ServerlessDocument;
+
+/** `functions.<key>.handler` (`functions/authorizer.handler`) as a source file and an export name, the way serverless-esbuild resolves it. */
+async function handlerEntry(document: ServerlessDocument, functionKey: string): Promise<{ entry: string; exportName: string }> {
+  const handler = document.functions?.[functionKey]?.handler;
+  if (handler === undefined) throw new Error(`serverless.yml has no functions.${functionKey}.handler`);
+  const dot = handler.lastIndexOf(".");
+  const stem = handler.slice(0, dot);
+  for (const extension of [".ts", ".mts", ".js", ".mjs"]) {
+    const entry = `${stem}${extension}`;
+    try {
+      await access(join(ROOT, entry));
+      return { entry, exportName: handler.slice(dot + 1) };
+    } catch {
+      // try the next extension
+    }
+  }
+  throw new Error(`serverless.yml functions.${functionKey}.handler is ${handler}, but no ${stem}.ts/.js exists`);
+}
+
+async function esbuildOptionsFromServerless(document: ServerlessDocument): Promise<{ options: BuildOptions; extension: string }> {
+  const custom = { ...PLUGIN_DEFAULTS, ...(document.custom?.esbuild ?? {}) } as Record<string, unknown>;
+  if ("config" in custom) throw new Error("custom.esbuild.config (a JS config file) is not supported by bench/bundle.ts: read it here too");
+  const exclude = (custom.exclude as string[] | undefined) ?? [];
+  const external = [...((custom.external as string[] | undefined) ?? []), ...(exclude.includes("*") ? [] : exclude)];
+  const extension = String(custom.outputFileExtension ?? ".js");
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(custom)) {
+    if (PLUGIN_ONLY_KEYS.includes(key) || key === "external") continue;
+    if (typeof value === "string" && value.includes("${")) {
+      throw new Error(`custom.esbuild.${key} is a serverless variable (${value}): bench/bundle.ts cannot resolve it`);
+    }
+    options[key] = value;
+  }
+  return { options: { ...options, external } as BuildOptions, extension };
+}
+
+/**
+ * The authorizer bundle as `serverless package` builds it. `sourcemap: "external"` (for the profile)
+ * writes a .map beside it and leaves the JavaScript byte for byte what ships (no URL comment).
+ */
+export async function bundleAuthorizer(outDir: string, extra: { sourcemap?: "external"; functionKey?: string } = {}): Promise<AuthorizerBundle> {
+  const document = await readServerless();
+  const { entry, exportName } = await handlerEntry(document, extra.functionKey ?? "authorizer");
+  const { options, extension } = await esbuildOptionsFromServerless(document);
+  const file = join(outDir, `${basename(entry).replace(/\.[^.]+$/, "")}${extension}`);
+  await mkdir(outDir, { recursive: true });
   await build({
-    entryPoints: [join(ROOT, "functions/authorizer.ts")],
+    ...options,
+    ...(extra.sourcemap === undefined ? {} : { sourcemap: extra.sourcemap }),
+    entryPoints: [join(ROOT, entry)],
     outfile: file,
-    bundle: options.bundle ?? true,
-    minify: options.minify ?? false,
-    sourcemap: options.sourcemap ?? false,
-    format: options.format ?? "esm",
-    platform: options.platform ?? "node",
-    target: options.target ?? "node22",
-    external: options.exclude ?? [],
-    ...(options.banner?.js === undefined ? {} : { banner: { js: options.banner.js } }),
     logLevel: "error",
   });
-  return { file, bytes: (await stat(file)).size };
+  return { file, url: pathToFileURL(file).href, bytes: (await stat(file)).size, entry, exportName, options: options as Record<string, unknown> };
+}
+
+/**
+ * bench/child/main.ts as one ESM file under node_modules/.cache (so its imports of aws-jwt-verify,
+ * fast-jwt and jose resolve to the installed packages, unbundled, exactly as published).
+ */
+export async function buildChildScript(): Promise<string> {
+  const file = join(ROOT, "node_modules/.cache/kc-bench/child.mjs");
+  await build({
+    entryPoints: [join(ROOT, "bench/child/main.ts")],
+    outfile: file,
+    bundle: true,
+    packages: "external",
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    logLevel: "error",
+  });
+  return file;
 }

@@ -1,15 +1,19 @@
 /**
+ * Opt-in (BENCH_ONLY=offline): not the deployed handler's cost, but the local stack's.
  * Through serverless-offline: GET /secured behind the authorizer versus the same `secured`
  * function invoked directly on serverless-offline's Lambda endpoint (no authorizer, no routing),
  * with the event the authorizer would have produced. serverless.yml has no public route, and the
  * Lambda invoke endpoint is the closest "same handler, no authorizer" path it offers.
  */
 import autocannon from "autocannon";
-import { toAuthorizerContext } from "../lib/apigateway/context.js";
-import type { KeycloakClaims } from "../lib/claims.js";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { freePort, startStack } from "../local/stack.js";
-import { clientTokens, payloadOf } from "../test/helpers/oidc-client.js";
-import { figure, progress, type Figure } from "./stats.js";
+import { clientTokens } from "../test/helpers/oidc-client.js";
+import type { BenchContext, SuiteResult } from "./context.js";
+import { eventJson, lambdaContext } from "./events.js";
+import { runMeasured } from "./measured-process.js";
+import { figure, progress } from "./stats.js";
 
 const DURATION_S = 2;
 const CONNECTIONS = 10;
@@ -28,7 +32,24 @@ async function measure(target: Target): Promise<{ rps: number; p99: number }> {
   return { rps: result.requests.average, p99: result.latency.p99 };
 }
 
-export async function offlineFigures(runs: number): Promise<Figure[]> {
+/** The authorizer context the bundle answers for this token on a REST TOKEN event (what API Gateway hands `secured`). */
+async function authorizerContext(ctx: BenchContext, issuer: string, token: string): Promise<unknown> {
+  const file = join(ctx.tmp, "offline-answer.json");
+  await writeFile(file, JSON.stringify({ exportName: ctx.bundle.exportName, event: JSON.parse(eventJson("rest-token", `Bearer ${token}`)) as unknown, context: lambdaContext(ctx.lambda) }));
+  const script = `
+import { readFileSync, writeSync } from "node:fs";
+const { exportName, event, context } = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const handler = (await import(process.argv[1]))[exportName];
+const result = await handler(event, { ...context, getRemainingTimeInMillis: () => 10000 });
+writeSync(3, JSON.stringify(result.context));
+process.exit(0);
+`;
+  const { fd3 } = await runMeasured(["--input-type=module", "-e", script, ctx.bundle.url, file], { env: { ...ctx.deployed.env, KEYCLOAK_ISSUER: issuer }, nodeFlags: ctx.deployed.nodeFlags, fd3: true });
+  return JSON.parse(fd3) as unknown;
+}
+
+export async function offlineFigures(ctx: BenchContext): Promise<SuiteResult> {
+  const runs = ctx.runs;
   const lambdaPort = await freePort();
   progress("starting the local stack (embedded provider + serverless-offline)");
   const stack = await startStack({ port: 0, lambdaPort, issuer: `http://localhost:${await freePort()}/realms/demo` });
@@ -41,7 +62,7 @@ export async function offlineFigures(runs: number): Promise<Figure[]> {
       path: "/secured",
       resource: "/secured",
       headers: {},
-      requestContext: { authorizer: toAuthorizerContext({ claims: payloadOf(token) as KeycloakClaims, claimsJson: JSON.stringify(payloadOf(token)) }) },
+      requestContext: { authorizer: await authorizerContext(ctx, stack.issuer, token) },
     });
     const targets: Target[] = [
       { name: "rest", options: { url: `${stack.baseUrl}/dev/secured`, headers: { authorization } } },
@@ -83,12 +104,15 @@ export async function offlineFigures(runs: number): Promise<Figure[]> {
     const invoke = results.get("invoke")!;
     const rest = results.get("rest")!;
     const httpApi = results.get("http-api")!;
-    return [
-      figure("offline.rest-secured", "req/s", rest.rps, "direct invoke req/s", invoke.rps),
-      figure("offline.rest-secured-p99", "ms", rest.p99, "direct invoke p99 ms", invoke.p99),
-      figure("offline.http-api-secured", "req/s", httpApi.rps, "direct invoke req/s", invoke.rps),
-      figure("offline.http-api-secured-p99", "ms", httpApi.p99, "direct invoke p99 ms", invoke.p99),
-    ];
+    const about = "serverless-offline, autocannon 10 connections 2 s, against invoking `secured` directly";
+    return {
+      figures: [
+        figure({ name: "offline.rest-secured/invoke", unit: "req/s", runs: rest.rps, baselineRuns: invoke.rps, about }),
+        figure({ name: "offline.rest-secured-p99/invoke-p99", unit: "ms", runs: rest.p99, baselineRuns: invoke.p99, about }),
+        figure({ name: "offline.http-api-secured/invoke", unit: "req/s", runs: httpApi.rps, baselineRuns: invoke.rps, about }),
+        figure({ name: "offline.http-api-secured-p99/invoke-p99", unit: "ms", runs: httpApi.p99, baselineRuns: invoke.p99, about }),
+      ],
+    };
   } finally {
     await stack.stop();
   }

@@ -1,0 +1,13 @@
+/** The goals of issue 15, in one place. */
+import type { Target } from "../stats.js";
+
+/** Distinct tokens: the handler within 1.15x of aws-jwt-verify's verifySync. */
+export const WITHIN_AWS_JWT_VERIFY: Target = { on: "ratio", op: "<=", limit: 1.15 };
+/** Stretch: within 1.3x of the raw crypto.verify floor. */
+export const WITHIN_CRYPTO_STRETCH: Target = { on: "ratio", op: "<=", limit: 1.3, stretch: true };
+/** Repeated tokens (100 x 20) with the token cache: at most 0.34x of crypto.verify on the same sequence. */
+export const REPEATED_VS_CRYPTO: Target = { on: "ratio", op: "<=", limit: 0.34 };
+/** Nothing written per allowed request at the default log level. */
+export const ZERO_BYTES: Target = { on: "value", op: "==", limit: 0 };
+/** A refusal costs no more than an acceptance. */
+export const NO_DEARER_THAN_ACCEPT: Target = { on: "ratio", op: "<=", limit: 1 };

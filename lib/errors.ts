@@ -52,9 +52,30 @@ export abstract class AuthorizerError extends Error {
   }
 }
 
-/** The token (or its absence) is the caller's fault: the answer is 401. */
+/**
+ * Runs `make` with stack capture off. A refusal is an expected outcome, not a bug to debug, and
+ * capturing a stack costs about 5 µs: more than the rest of a refusal's bookkeeping. Synchronous,
+ * so no other code runs while the limit is lowered.
+ */
+export function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** The token (or its absence) is the caller's fault: the answer is 401. Carries no stack (see withoutStack). */
 export abstract class TokenRejectedError extends AuthorizerError {
   abstract override readonly code: RejectionCode;
+  constructor(message: string, options?: { cause?: unknown }) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message, options);
+    Error.stackTraceLimit = limit;
+  }
 }
 
 // --- event: what API Gateway sent ----------------------------------------------------------

@@ -27,7 +27,7 @@ import { createAccessTokenVerifier } from "./token/access-token-verifier.js";
 export function authorizerHandler(routes: RouteTable, env: Env = process.env): (event: AuthorizerEvent, context: Context) => Promise<AuthorizerResult> {
   const config = loadAuthorizerConfig(env);
   const logger = createLogger();
-  const telemetry = createAuthorizerTelemetry({ logger, logClaims: config.logClaims });
+  const telemetry = createAuthorizerTelemetry({ logger, logClaims: config.logClaims, refusalLogsPerSecond: config.refusalLogsPerSecond });
   const verifier = createAccessTokenVerifier(config, { onKeyFetch: telemetry.keyFetch });
   if (config.algorithms.some((alg) => alg.startsWith("ES")) && !config.ecdsaAllowHighS) {
     // Not an error: issuers that normalise s exist. But Keycloak's does not, and then about half

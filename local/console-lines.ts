@@ -44,7 +44,8 @@ export function createConsoleFilter(): (line: string) => string | undefined {
       inAuthorizerTrace = true;
       return undefined;
     }
-    if (inAuthorizerTrace && (text.startsWith("× Error:") || text.startsWith("at "))) return undefined;
+    // The error the authorizer throws for API Gateway, printed with its stack or (stackless) in brackets.
+    if (inAuthorizerTrace && (text.startsWith("× Error:") || text.startsWith("× [Error:") || text.startsWith("at "))) return undefined;
     inAuthorizerTrace = false;
     if (text.startsWith("Authorization function returned an error response")) return undefined;
     // Anything else serverless-offline flags as a problem (a bundling error, a crash of another

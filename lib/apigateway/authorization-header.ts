@@ -1,11 +1,10 @@
 import { MalformedAuthorizationHeaderError, MissingTokenError } from "../errors.js";
 
-// RFC 6750 section 2.1: "Bearer" (any case), one or more spaces, one b64token. No tabs, no
-// second token, no other scheme.
-const BEARER = /^[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)$/;
-
 /**
- * Extract the token from an `Authorization` header value.
+ * Extract the token from an `Authorization` header value: RFC 6750 section 2.1, "Bearer" in any
+ * case, one or more spaces, one token; no tab, no second token, no other scheme. What the token
+ * itself may contain is the JWT decoder's business (base64url and two dots): a character scan
+ * here would cost more than the rest of a repeated token's check.
  *
  * @example
  * bearerToken("Bearer eyJ...") // "eyJ..."
@@ -15,10 +14,20 @@ export function bearerToken(headerValue: string | undefined | null): string {
   if (headerValue === undefined || headerValue === null || headerValue === "") {
     throw new MissingTokenError("no Authorization header");
   }
-  const match = BEARER.exec(headerValue);
-  if (match === null) throw new MalformedAuthorizationHeaderError("Authorization is not 'Bearer <token>'");
-  return match[1] as string;
+  if (headerValue.length < 8 || headerValue.charCodeAt(6) !== SPACE || headerValue.slice(0, 6).toLowerCase() !== "bearer") {
+    throw new MalformedAuthorizationHeaderError("Authorization is not 'Bearer <token>'");
+  }
+  let start = 7;
+  while (headerValue.charCodeAt(start) === SPACE) start += 1;
+  const token = headerValue.slice(start);
+  // memchr-fast scans for the separators that would make this two values, or none.
+  if (token === "" || token.includes(" ") || token.includes("\t") || token.includes(",")) {
+    throw new MalformedAuthorizationHeaderError("Authorization is not 'Bearer <token>'");
+  }
+  return token;
 }
+
+const SPACE = 32;
 
 /** Header maps as API Gateway events carry them. */
 export type Headers = Readonly<Record<string, string | undefined>> | null | undefined;

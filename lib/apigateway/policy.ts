@@ -24,15 +24,46 @@ export function routePolicy(
   table: RouteTable,
   context: AuthorizerContext,
 ): APIGatewayAuthorizerResult {
-  const allowed = table.routes.map((route) => route.requires === undefined || isSatisfied(route.requires, claims));
-  const { allow, deny } = statementsFor(table, allowed);
-  const prefix = `${stage.api}/${stage.stage}/`;
-  const Statement: APIGatewayAuthorizerResult["policyDocument"]["Statement"] =
-    allow.length === 0
-      ? [{ Action: "execute-api:Invoke", Effect: "Deny", Resource: `${prefix}*` }]
-      : [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: allow.map((resource) => prefix + resource) }];
-  if (allow.length > 0 && deny.length > 0) Statement.push({ Action: "execute-api:Invoke", Effect: "Deny", Resource: deny.map((resource) => prefix + resource) });
-  return { principalId, policyDocument: { Version: "2012-10-17", Statement }, context };
+  return { principalId, policyDocument: policyDocumentFor(table, rightsOf(table, claims), `${stage.api}/${stage.stage}/`), context };
+}
+
+type PolicyDocument = APIGatewayAuthorizerResult["policyDocument"];
+
+/** Which routes the claims may call, as "1"/"0" per route; per claims object (shared by token-cache hits). */
+const rights = new WeakMap<KeycloakClaims, { table: RouteTable; mask: string }>();
+function rightsOf(table: RouteTable, claims: KeycloakClaims): string {
+  const known = rights.get(claims);
+  if (known !== undefined && known.table === table) return known.mask;
+  const mask = table.routes.map((route) => (route.requires === undefined || isSatisfied(route.requires, claims) ? "1" : "0")).join("");
+  rights.set(claims, { table, mask });
+  return mask;
+}
+
+/**
+ * The policy document for a set of rights in a stage, built once and shared (API Gateway only
+ * reads it). Per table: at most MAX_MEMO documents; past it the memo starts over (still correct).
+ */
+const documents = new WeakMap<RouteTable, Map<string, PolicyDocument>>();
+function policyDocumentFor(table: RouteTable, mask: string, prefix: string): PolicyDocument {
+  let known = documents.get(table);
+  if (known === undefined) {
+    known = new Map();
+    documents.set(table, known);
+  }
+  const key = `${mask}|${prefix}`;
+  let document = known.get(key);
+  if (document === undefined) {
+    const { allow, deny } = statementsFor(table, [...mask].map((bit) => bit === "1"));
+    const Statement: PolicyDocument["Statement"] =
+      allow.length === 0
+        ? [{ Action: "execute-api:Invoke", Effect: "Deny", Resource: `${prefix}*` }]
+        : [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: allow.map((resource) => prefix + resource) }];
+    if (allow.length > 0 && deny.length > 0) Statement.push({ Action: "execute-api:Invoke", Effect: "Deny", Resource: deny.map((resource) => prefix + resource) });
+    document = { Version: "2012-10-17", Statement };
+    if (known.size >= MAX_MEMO) known.clear();
+    known.set(key, document);
+  }
+  return document;
 }
 
 interface Statements {
@@ -40,31 +71,17 @@ interface Statements {
   readonly deny: readonly string[];
 }
 
-/** Per route table, per set of allowed routes: the table is fixed, so each answer is worked out once. */
-const memo = new WeakMap<RouteTable, Map<string, Statements>>();
-/** Distinct rights combinations remembered per table; past it the memo starts over (still correct). */
+/** Distinct documents remembered per table; past it the memo starts over (still correct). */
 const MAX_MEMO = 1024;
 
 function statementsFor(table: RouteTable, allowed: readonly boolean[]): Statements {
-  let byMask = memo.get(table);
-  if (byMask === undefined) {
-    byMask = new Map();
-    memo.set(table, byMask);
-  }
-  const mask = allowed.map((yes) => (yes ? "1" : "0")).join("");
-  let statements = byMask.get(mask);
-  if (statements === undefined) {
-    const { routes } = table;
-    const reach = reachability(table);
-    const allowedIndexes = routes.flatMap((_, index) => (allowed[index] ? [index] : []));
-    // A Deny is needed for a refused route only where some Allow reaches a request that API
-    // Gateway routes to it; elsewhere it would be noise (and could shadow an allowed route).
-    const deny = routes.filter((_, index) => !allowed[index] && allowedIndexes.some((from) => reach(from, index))).map(routeResource);
-    statements = { allow: allowedIndexes.map((index) => routeResource(routes[index] as Route)), deny };
-    if (byMask.size >= MAX_MEMO) byMask.clear();
-    byMask.set(mask, statements);
-  }
-  return statements;
+  const { routes } = table;
+  const reach = reachability(table);
+  const allowedIndexes = routes.flatMap((_, index) => (allowed[index] ? [index] : []));
+  // A Deny is needed for a refused route only where some Allow reaches a request that API
+  // Gateway routes to it; elsewhere it would be noise (and could shadow an allowed route).
+  const deny = routes.filter((_, index) => !allowed[index] && allowedIndexes.some((from) => reach(from, index))).map(routeResource);
+  return { allow: allowedIndexes.map((index) => routeResource(routes[index] as Route)), deny };
 }
 
 // --- which Allow reaches which route ----------------------------------------------------------------

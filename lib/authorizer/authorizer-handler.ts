@@ -9,7 +9,8 @@ import { bearerToken } from "../apigateway/authorization-header.js";
 import { toAuthorizerContext, type AuthorizerContext } from "../apigateway/context.js";
 import { authorizationOf, eventKind, methodArnOf, type AuthorizerEvent } from "../apigateway/events.js";
 import { allowSimple, routePolicy } from "../apigateway/policy.js";
-import { AuthorizerFailureError, InternalError, TokenRejectedError, UnsupportedEventError } from "../errors.js";
+import type { VerifiedToken } from "../claims.js";
+import { AuthorizerFailureError, InternalError, TokenRejectedError, UnsupportedEventError, withoutStack } from "../errors.js";
 import { SILENT, type DecisionObserver } from "../operations/decision-log.js";
 import type { RouteTable } from "../routes/route.js";
 import { translateError } from "../token/library-errors.js";
@@ -31,6 +32,16 @@ export interface AuthorizerHandlerOptions {
 export type AuthorizerHandler = (event: AuthorizerEvent, context?: { awsRequestId?: string }) => Promise<AuthorizerResult>;
 
 export function createAuthorizerHandler({ verifier, routes, observer = SILENT }: AuthorizerHandlerOptions): AuthorizerHandler {
+  // A repeated token comes back from the verifier as the same object: its context is built once.
+  const contexts = new WeakMap<VerifiedToken, AuthorizerContext>();
+  const contextOf = (verified: VerifiedToken): AuthorizerContext => {
+    let built = contexts.get(verified);
+    if (built === undefined) {
+      built = toAuthorizerContext(verified);
+      contexts.set(verified, built);
+    }
+    return built;
+  };
   return async function authorizerHandler(event, context) {
     const started = performance.now();
     const kind = eventKind(event);
@@ -40,7 +51,7 @@ export function createAuthorizerHandler({ verifier, routes, observer = SILENT }:
       const arn = methodArnOf(event, kind);
       if (kind !== "http-v2" && arn === undefined) throw new UnsupportedEventError("methodArn is not an execute-api ARN");
       const verified = await verifier.verify(bearerToken(authorizationOf(event, kind)));
-      const authorizerContext = toAuthorizerContext(verified);
+      const authorizerContext = contextOf(verified);
       // HTTP API: the result cache is keyed by the token alone, so the answer must not depend on
       // the route; the protected handler enforces each route's requirement (lib/protected).
       const result =
@@ -52,7 +63,7 @@ export function createAuthorizerHandler({ verifier, routes, observer = SILENT }:
       const record = { kind, event, error: failure, latencyMs: performance.now() - started, requestId: context?.awsRequestId };
       if (failure instanceof TokenRejectedError) {
         observer.refused({ ...record, error: failure });
-        throw new Error(UNAUTHORIZED);
+        throw withoutStack(() => new Error(UNAUTHORIZED));
       }
       // Not a verdict on the token (a ConfigError, say): our fault, reported as such.
       const asFailure = failure instanceof AuthorizerFailureError ? failure : new InternalError("unexpected authorizer error", { cause: failure });

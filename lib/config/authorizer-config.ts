@@ -56,6 +56,12 @@ export const AUTHORIZER_SETTINGS = {
     fallback: false,
   }),
   logClaims: list("KEYCLOAK_LOG_CLAIMS", { doc: "claims written into DEBUG decision logs, e.g. `sub,azp`" }),
+  refusalLogsPerSecond: integer("KEYCLOAK_REFUSAL_LOGS_PER_SECOND", {
+    doc: "WARN lines per refusal reason per second, at most; the rest are counted (metric `Refused`) and the next line says how many were left out",
+    fallback: 10,
+    min: 1,
+    max: 10_000,
+  }),
 } as const;
 
 /** Claims that many callers share: as a principal they would merge users again. */

@@ -1,13 +1,17 @@
 /**
  * The authorizer's decisions as Powertools log lines and CloudWatch EMF metrics.
  *
- * What it costs per request, at the default level (INFO): nothing for an allowed request (zero
- * bytes written: API Gateway and Lambda already count requests and invocations, and CloudWatch
- * Logs bills every byte); for a refusal, one WARN line and one EMF document (metric `Refused`,
- * dimension `reason`); for a failure, one ERROR line with the cause and one EMF document
- * (`AuthorizerFailures`, dimension `reason`). Key fetches: `KeyFetches` / `KeyFetchFailures`
- * (dimension `kind`). Allowed requests are logged only at DEBUG (with the claims the operator named
- * in KEYCLOAK_LOG_CLAIMS).
+ * What it costs per request, at the default level (INFO):
+ * - an allowed request: nothing, zero bytes written (API Gateway and Lambda already count requests
+ *   and invocations, and CloudWatch Logs bills every byte). Logged only at DEBUG, with the claims
+ *   the operator named in KEYCLOAK_LOG_CLAIMS;
+ * - a refusal: a WARN line, at most `refusalLogsPerSecond` per reason (the next line says how many
+ *   were left out, `suppressed`), and a count: `Refused` (dimension `reason`), summed in memory and
+ *   written as one EMF document per reason at most once a second, at the end of an invocation.
+ *   So a flood of forged tokens costs a counter increment each, not a log line each; the price is
+ *   that up to a second of counts is lost if the instance ends before its next invocation;
+ * - a failure (500): an ERROR line with the cause and `AuthorizerFailures`, at once, every time;
+ * - key fetches: `KeyFetches` / `KeyFetchFailures` (dimension `kind`), at once.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
@@ -22,6 +26,10 @@ export interface TelemetryOptions {
   readonly namespace?: string;
   /** Claims the operator chose to see in DEBUG decision logs (e.g. `sub`, `azp`); none by default. */
   readonly logClaims?: readonly string[];
+  /** WARN lines per refusal reason per second, at most (a burst of as many is allowed). */
+  readonly refusalLogsPerSecond?: number;
+  /** Milliseconds since the epoch; tests drive it. */
+  readonly now?: () => number;
 }
 
 export interface AuthorizerTelemetry {
@@ -32,14 +40,45 @@ export interface AuthorizerTelemetry {
   wrap<E, R>(handler: (event: E, context: Context) => Promise<R>): (event: E, context: Context) => Promise<R>;
 }
 
-export function createAuthorizerTelemetry({ logger, namespace = "KeycloakAuthorizer", logClaims = [] }: TelemetryOptions): AuthorizerTelemetry {
+/** Summed refusal counts are written at most this often. */
+const REFUSAL_FLUSH_MS = 1000;
+
+export function createAuthorizerTelemetry(options: TelemetryOptions): AuthorizerTelemetry {
+  const { logger, namespace = "KeycloakAuthorizer", logClaims = [], refusalLogsPerSecond = 10, now = Date.now } = options;
   const metrics = new Metrics({ namespace, serviceName: SERVICE_NAME });
-  // One EMF document per event, written at once: nothing is buffered across invocations, so
-  // nothing needs flushing at the end of one.
-  const count = (name: string, dimension: string, value: string): void => {
+  const count = (name: string, dimension: string, value: string, amount = 1): void => {
     const single = metrics.singleMetric();
     single.addDimension(dimension, value);
-    single.addMetric(name, MetricUnit.Count, 1);
+    single.addMetric(name, MetricUnit.Count, amount);
+  };
+
+  // Refusals by reason since the last flush, and each reason's log budget (a token bucket).
+  const refusals = new Map<string, number>();
+  let lastFlush = Number.NEGATIVE_INFINITY;
+  const flushRefusals = (): void => {
+    if (refusals.size === 0 || now() - lastFlush < REFUSAL_FLUSH_MS) return;
+    lastFlush = now();
+    for (const [reason, amount] of refusals) count("Refused", "reason", reason, amount);
+    refusals.clear();
+  };
+  const budgets = new Map<string, { tokens: number; at: number; suppressed: number }>();
+  const mayLog = (reason: string): { ok: boolean; suppressed: number } => {
+    const at = now();
+    let budget = budgets.get(reason);
+    if (budget === undefined) {
+      budget = { tokens: refusalLogsPerSecond, at, suppressed: 0 };
+      budgets.set(reason, budget); // reasons are a closed set: the map stays small
+    }
+    budget.tokens = Math.min(refusalLogsPerSecond, budget.tokens + ((at - budget.at) / 1000) * refusalLogsPerSecond);
+    budget.at = at;
+    if (budget.tokens < 1) {
+      budget.suppressed += 1;
+      return { ok: false, suppressed: 0 };
+    }
+    budget.tokens -= 1;
+    const suppressed = budget.suppressed;
+    budget.suppressed = 0;
+    return { ok: true, suppressed };
   };
 
   // The Lambda context goes into the logger only when a line is about to be written: an allowed
@@ -53,19 +92,25 @@ export function createAuthorizerTelemetry({ logger, namespace = "KeycloakAuthori
     }
     return logger;
   };
+  // Reading the level costs more than the rest of an allowed request's logging: it only changes
+  // with sampling, per invocation.
   const sampled = process.env.POWERTOOLS_LOGGER_SAMPLE_RATE !== undefined;
+  let debug = logger.getLevelName() === "DEBUG";
 
   const observer: DecisionObserver = {
     allowed(decision) {
-      if (logger.getLevelName() !== "DEBUG") return;
+      if (!debug) return;
       withContext();
       const chosen: Record<string, unknown> = {};
       for (const name of logClaims) if (Object.hasOwn(decision.claims, name)) chosen[name] = decision.claims[name];
       logger.debug("request allowed", { ...decisionFields(decision, "allow"), ...(logClaims.length > 0 ? { claims: chosen } : {}) });
     },
     refused(decision) {
-      count("Refused", "reason", decision.error.code);
-      withContext().warn("request refused", decisionFields(decision, "deny"));
+      const reason = decision.error.code;
+      refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
+      const { ok, suppressed } = mayLog(reason);
+      if (!ok) return;
+      withContext().warn("request refused", suppressed > 0 ? { ...decisionFields(decision, "deny"), suppressed } : decisionFields(decision, "deny"));
     },
     failed(decision) {
       count("AuthorizerFailures", "reason", decision.error.code);
@@ -79,11 +124,18 @@ export function createAuthorizerTelemetry({ logger, namespace = "KeycloakAuthori
       count(ok ? "KeyFetches" : "KeyFetchFailures", "kind", kind);
     },
     wrap(handler) {
-      return (event, context) => {
+      return async (event, context) => {
         latest = context;
         // Sampling (POWERTOOLS_LOGGER_SAMPLE_RATE) decides per invocation whether DEBUG is on.
-        if (sampled) logger.refreshSampleRateCalculation();
-        return handler(event, context);
+        if (sampled) {
+          logger.refreshSampleRateCalculation();
+          debug = logger.getLevelName() === "DEBUG";
+        }
+        try {
+          return await handler(event, context);
+        } finally {
+          if (refusals.size > 0) flushRefusals();
+        }
       };
     },
   };

@@ -4,14 +4,15 @@
  * profile: canonical form, the `alg` allow-list bound to the key's type, `kid`, `crit`, required
  * `exp`/`iat`, `typ` "Bearer", `azp`, the principal claim, and no key binding it cannot check.
  *
- * Order matters for cost: the form, the header and `iss` are checked before the key lookup and
- * the signature, so a refusal never costs more than an acceptance; the other claims after it, so
- * that a forged token is reported as one (`invalid_signature`) rather than by a claim it invented.
+ * Order matters for cost: everything decidable from the token alone (form, header, every claim)
+ * is checked before the key lookup and the signature, cheapest first, so a refusal never costs
+ * more than an acceptance. The price: a forged token is reported by the first rule it breaks (an
+ * expired forgery as `token_expired`); only one that breaks none is `invalid_signature`.
  */
 import { JwtVerifier } from "aws-jwt-verify";
 import { JwksNotAvailableInCacheError } from "aws-jwt-verify/error";
 import type { Jwks, JwkWithKid } from "aws-jwt-verify/jwk";
-import type { DecomposedJwt } from "aws-jwt-verify/jwt";
+import { validateJwtFields, type DecomposedJwt } from "aws-jwt-verify/jwt";
 import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
 import type { VerifyProperties } from "aws-jwt-verify/jwt-verifier";
 import type { VerifiedToken } from "../claims.js";
@@ -31,6 +32,7 @@ import {
   SenderConstrainedTokenError,
   TokenTooLargeError,
   UnsupportedCritError,
+  withoutStack,
 } from "../errors.js";
 import { discoveryUrl } from "../keys/discovery.js";
 import { createFetchJson } from "../keys/fetch-json.js";
@@ -120,8 +122,11 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
   const allowedAlgorithms: ReadonlySet<string> = new Set(config.algorithms);
   const allowedClients: ReadonlySet<string> = new Set(config.allowedClients);
 
-  // Runs after the signature, `exp`, `nbf`, `iss` and `aud` checks of aws-jwt-verify passed.
-  const checkProfile = ({ payload }: { payload: JwtPayload }): void => {
+  // aws-jwt-verify's own claim rules (exp, nbf with the skew; iss; aud), run on the unverified
+  // payload before the signature; it runs them again after the signature.
+  const fieldRules = { issuer: config.issuer, audience: [...config.audiences], graceSeconds: skew };
+  // The rest of the Keycloak access-token profile.
+  const checkProfile = (payload: JwtPayload): void => {
     if (payload.exp === undefined) throw new MissingExpError("token has no exp");
     if (payload.iat === undefined) throw new MissingIatError("token has no iat");
     if (payload.iat - skew > Date.now() / 1000) throw new IatInFutureError("token iat is in the future");
@@ -145,12 +150,12 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
       jwksUri: config.jwksUri ?? discoveryUrl(config.issuer),
       audience: [...config.audiences],
       graceSeconds: skew,
-      customJwtCheck: checkProfile,
     },
     new ResolvedKey(),
   );
 
-  // Everything decidable from the token string alone, before any key lookup or crypto.
+  // Everything decidable from the token string alone, before any key lookup or crypto:
+  // size, form, header, issuer, canonical encoding, then every claim.
   const decode = (token: string): DecodedJwt => {
     // Before any parsing: a hostile multi-megabyte token must cost nothing.
     if (token.length > config.maxTokenBytes) throw new TokenTooLargeError("token exceeds the size cap");
@@ -161,6 +166,8 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     // cache without bound. Checked here, only the configured issuer ever reaches it.
     if (decoded.payload.iss !== config.issuer) throw new InvalidIssuerError("token iss is not the configured issuer");
     assertCanonical(decoded);
+    withoutStack(() => validateJwtFields(decoded.payload, fieldRules));
+    checkProfile(decoded.payload);
     return decoded;
   };
 
@@ -177,7 +184,10 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     if (alg.startsWith("ES") && !isCanonicalEcdsaSignature(alg, Buffer.from(decoded.signatureB64, "base64url"), config.ecdsaAllowHighS)) {
       throw new NonCanonicalTokenError("ECDSA signature is not in canonical (low-S, r || s) form");
     }
-    const claims = core.verifyWith(key, decoded);
+    // aws-jwt-verify signals a bad signature or claim by throwing: without a stack, which refusals
+    // never need (the price: an unexpected error from inside it arrives stackless too, still
+    // logged by name and message as an internal_error).
+    const claims = withoutStack(() => core.verifyWith(key, decoded));
     return { claims, claimsJson: decoded.payloadJson, principal: claims[config.principalClaim] as string, kid: decoded.header.kid as string };
   };
 

@@ -15,6 +15,8 @@ import { MalformedTokenError, NonCanonicalTokenError } from "../errors.js";
 export interface DecodedJwt extends DecomposedJwt {
   /** The payload's JSON text exactly as signed: the lossless form handed on to protected handlers. */
   readonly payloadJson: string;
+  /** A segment ended in `=` padding (refused by {@link assertCanonical}, after the header's checks). */
+  readonly padded: boolean;
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
@@ -36,10 +38,7 @@ export function decodeJwt(token: string): DecodedJwt {
   const headerB64 = token.slice(0, first);
   const payloadB64 = token.slice(first + 1, second);
   const signatureB64 = token.slice(second + 1);
-  for (const [segment, part] of [[headerB64, "header"], [payloadB64, "payload"], [signatureB64, "signature"]] as const) {
-    if (segment.length === 0) throw new MalformedTokenError(`token ${part} segment is empty`);
-    if (!SEGMENT.test(segment) && !PADDED_SEGMENT.test(segment)) throw new MalformedTokenError(`token ${part} segment is not base64url`);
-  }
+  const padded = segmentForm(headerB64, "header") || segmentForm(payloadB64, "payload") || segmentForm(signatureB64, "signature");
 
   const header = parseObject(utf8(headerB64, "header"), "header") as JwtHeader;
   if (header.alg !== undefined && typeof header.alg !== "string") throw new MalformedTokenError("header alg is not a string");
@@ -47,7 +46,15 @@ export function decodeJwt(token: string): DecodedJwt {
   const payloadJson = utf8(payloadB64, "payload");
   const payload = parseObject(payloadJson, "payload") as JwtPayload;
   checkRegisteredClaimTypes(payload);
-  return { header, headerB64, payload, payloadB64, signatureB64, payloadJson };
+  return { header, headerB64, payload, payloadB64, signatureB64, payloadJson, padded };
+}
+
+/** Throws unless base64url, with or without padding; true when padded. */
+function segmentForm(segment: string, part: string): boolean {
+  if (segment.length === 0) throw new MalformedTokenError(`token ${part} segment is empty`);
+  if (SEGMENT.test(segment)) return false;
+  if (PADDED_SEGMENT.test(segment)) return true;
+  throw new MalformedTokenError(`token ${part} segment is not base64url`);
 }
 
 /**
@@ -56,13 +63,13 @@ export function decodeJwt(token: string): DecodedJwt {
  * Throws {@link NonCanonicalTokenError}.
  */
 export function assertCanonical(decoded: DecodedJwt): void {
+  if (decoded.padded) throw new NonCanonicalTokenError("a token segment is padded");
   canonicalSegment(decoded.headerB64, "header");
   canonicalSegment(decoded.payloadB64, "payload");
   canonicalSegment(decoded.signatureB64, "signature");
 }
 
 function canonicalSegment(segment: string, part: string): void {
-  if (!SEGMENT.test(segment)) throw new NonCanonicalTokenError(`token ${part} segment is padded`);
   const tail = segment.length % 4;
   if (tail === 1) throw new NonCanonicalTokenError(`token ${part} segment has an impossible length`);
   if (tail === 0) return;
@@ -72,11 +79,17 @@ function canonicalSegment(segment: string, part: string): void {
 }
 
 function utf8(segment: string, part: string): string {
-  try {
-    return UTF8.decode(Buffer.from(segment, "base64url"));
-  } catch (cause) {
-    throw new MalformedTokenError(`token ${part} is not UTF-8`, { cause });
+  const bytes = Buffer.from(segment, "base64url");
+  const text = bytes.toString("utf8");
+  // Node replaces bad sequences with U+FFFD: only then is the strict (slower) decoder asked.
+  if (text.includes("\uFFFD")) {
+    try {
+      UTF8.decode(bytes);
+    } catch (cause) {
+      throw new MalformedTokenError(`token ${part} is not UTF-8`, { cause });
+    }
   }
+  return text;
 }
 
 function parseObject(json: string, part: string): Record<string, unknown> {

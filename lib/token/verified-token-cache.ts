@@ -9,7 +9,7 @@ export interface TokenTimes {
 }
 
 export interface VerifiedTokenCacheOptions {
-  /** Most entries kept; the least recently used one is dropped first. 0 disables the cache. */
+  /** Most entries kept; a full cache drops an entry not used since it was last passed over. 0 disables the cache. */
   readonly maxEntries: number;
   /** The verifier's clock skew, so a cached answer flips at exactly the instant a fresh check would. */
   readonly clockSkewSeconds: number;
@@ -18,21 +18,26 @@ export interface VerifiedTokenCacheOptions {
 }
 
 interface Entry<T> {
+  /** The whole token: a hit is exactly this token, compared in full. */
+  readonly token: string;
   readonly value: T;
+  /** Set by a hit; an entry with it set survives one pass of eviction (CLOCK, an LRU approximation). */
+  used: boolean;
   /** Served only while notBefore <= now <= notAfter (milliseconds). */
   readonly notBefore: number;
   readonly notAfter: number;
 }
 
 /**
- * Successful verifications, keyed by the whole token.
+ * Successful verifications, found by the token's last 43 characters (the end of its signature)
+ * and confirmed by comparing the whole token.
  *
- * Why the token itself: a hit skips the signature check, so a hit must mean "exactly this token".
- * Map lookup by string is exact equality (no collision can be crafted, unlike a fast hash or a
- * prefix), and V8 hashes the string once, natively: about a microsecond cheaper per call than a
- * SHA-256 digest, which matters on the hot path of every request. The cost is that up to
- * `maxEntries` accepted tokens (a few KB each) stay in this instance's memory until they expire
- * or are evicted; they were in memory to be verified anyway, and are never logged.
+ * Why: a hit skips the signature check, so a hit must mean "exactly this token": the full string
+ * comparison (a memcmp) guarantees it, whatever the key. Keying by the whole token instead would
+ * make V8 hash a fresh 1-2 KB string on every lookup, about ten times the cost of the rest of a
+ * hit. A crafted token that shares a cached token's tail simply misses. Up to `maxEntries`
+ * accepted tokens (a few KB each) stay in this instance's memory until they expire or are
+ * evicted; they were in memory to be verified anyway, and are never logged.
  *
  * Every entry is only as good as the key set that verified it: the owner clears the cache whenever
  * a new key set replaces the old one (rotation, or a refresh that might have withdrawn a key).
@@ -42,6 +47,8 @@ interface Entry<T> {
  */
 export class VerifiedTokenCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
+  /** Characters of the token's end used as the key: 258 bits of signature. */
+  private static readonly KEY_LENGTH = 43;
   private readonly maxEntries: number;
   private readonly skewMs: number;
   private readonly now: () => number;
@@ -64,9 +71,9 @@ export class VerifiedTokenCache<T> {
   /** The cached value for exactly this token, if it is still in its time window. */
   get(token: string): T | undefined {
     if (this.maxEntries === 0) return undefined;
-    const key = token;
+    const key = token.slice(-VerifiedTokenCache.KEY_LENGTH);
     const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
+    if (entry === undefined || entry.token !== token) return undefined;
     const now = this.now();
     if (now > entry.notAfter || now < entry.notBefore) {
       // Past exp (plus skew) it can never be valid again; before nbf (a clock stepped back) it
@@ -74,9 +81,7 @@ export class VerifiedTokenCache<T> {
       this.entries.delete(key);
       return undefined;
     }
-    // Most recently used goes last: Map keeps insertion order, so the first key is the LRU one.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    entry.used = true;
     return entry.value;
   }
 
@@ -97,12 +102,22 @@ export class VerifiedTokenCache<T> {
     );
     const now = this.now();
     if (now > notAfter || now < notBefore) return;
-    const key = token;
+    const key = token.slice(-VerifiedTokenCache.KEY_LENGTH);
     this.entries.delete(key);
-    this.entries.set(key, { value, notBefore, notAfter });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done !== true) this.entries.delete(oldest.value);
+    this.entries.set(key, { token, value, notBefore, notAfter, used: false });
+    if (this.entries.size > this.maxEntries) this.evictOne();
+  }
+
+  /**
+   * Drop the oldest entry not used since it was last passed over; a used one goes to the back
+   * once (its flag cleared). Map keeps insertion order, so the first entries are the oldest.
+   */
+  private evictOne(): void {
+    for (const [key, entry] of this.entries) {
+      this.entries.delete(key);
+      if (!entry.used) return;
+      entry.used = false;
+      this.entries.set(key, entry);
     }
   }
 

@@ -65,6 +65,17 @@ test("npm start serves the API with the embedded provider, and Ctrl-C stops all 
     // npm re-raises the signal it got; the start script itself exits 0 after stopping everything.
     expect(["0", "SIGINT"]).toContain(await exited);
   } finally {
+    // On a failed assertion the stack is still up: Ctrl-C first (the start script stops what it
+    // started, serverless-offline included), then make sure.
+    if (child.exitCode === null) {
+      const gone = new Promise((resolve) => child.once("exit", resolve));
+      try {
+        process.kill(-(child.pid as number), "SIGINT");
+      } catch {
+        // already stopped
+      }
+      await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    }
     try {
       process.kill(-(child.pid as number), "SIGKILL");
     } catch {

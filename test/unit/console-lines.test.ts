@@ -23,6 +23,16 @@ describe("npm start's console", () => {
     ).toEqual(["401 GET /secured [REST]  malformed_token"]);
   });
 
+  test("a stackless Unauthorized error, as the authorizer throws it, is dropped too", () => {
+    expect(
+      shown([
+        '{"level":"WARN","message":"request refused","event":"http-v2","route":"GET /secured","reason":"invalid_signature"}',
+        "× Unhandled exception in handler 'authorizer'.",
+        "× [Error: Unauthorized]",
+      ]),
+    ).toEqual(["401 GET /secured [HTTP API]  invalid_signature"]);
+  });
+
   test("a request without Authorization names the route it was for", () => {
     expect(
       shown(["Running Authorization function for get /secured (λ: authorizer)", "× Identity Source is null for header authorization (λ: authorizer)"]),

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, jest, test } from "@jest/globals";
-import { createPublicKey } from "node:crypto";
+import { createPublicKey, createVerify } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { TokenRejectedError, type ErrorCode } from "../../lib/errors.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { testConfig } from "../helpers/config.js";
+import { accessToken, generateRsaKey } from "../helpers/tokens.js";
 
 // Tokens and certs documents issued by real Keycloak servers (see each file's `source`). They are
 // long expired, so the clock is frozen at each token's `iat` to get past `exp`.
@@ -54,9 +55,16 @@ async function verifyAtIat(name: string, env: Record<string, string>): Promise<E
 
 describe("real Keycloak tokens", () => {
   test("a 2025 service-account token verifies against its realm's certs (sig + RSA-OAEP enc key, x5c) and is refused only for its missing aud", async () => {
-    // invalid_audience is checked after the signature: reaching it proves the real signature
-    // verified with the real certs document, the enc key beside it ignored.
     expect(await verifyAtIat("bcgov-kong-e2e-access-token.json", {})).toBe("invalid_audience");
+    // The audience is checked before the signature, so prove the signature on its own: the
+    // realm's signing key from the same certs document verifies it, the enc key beside it not.
+    const item = fixture("bcgov-kong-e2e-access-token.json");
+    const [header, payload, signature] = item.token.split(".") as [string, string, string];
+    const { kid } = JSON.parse(Buffer.from(header, "base64url").toString()) as { kid: string };
+    const jwk = certsOf(item).find((candidate) => candidate.kid === kid && candidate.use !== "enc");
+    expect(jwk).toBeDefined();
+    const valid = createVerify("sha256").update(`${header}.${payload}`).verify(createPublicKey({ key: jwk as never, format: "jwk" }), Buffer.from(signature, "base64url"));
+    expect(valid).toBe(true);
   });
 
   test("the same token is expired on today's clock", async () => {
@@ -83,9 +91,12 @@ describe("real Keycloak tokens", () => {
 
   test("a certs document with only an enc key verifies nothing", async () => {
     const item = fixture("jwks-pyjwt-keycloak-enc-only.json");
-    const token = fixture("bcgov-kong-e2e-access-token.json");
     stub = await startIdpStub(item.jwks?.keys ?? []);
-    const verifier = createAccessTokenVerifier(testConfig(token.claims.iss, { KEYCLOAK_JWKS_URI: stub.jwksUri }));
-    await expect(verifier.verify(token.token)).rejects.toMatchObject({ code: "unknown_kid" });
+    const verifier = createAccessTokenVerifier(testConfig(stub.issuer));
+    const encKid = String(item.jwks?.keys[0]?.kid);
+    // Today's tokens with valid claims, so that only the key is in question.
+    const signer = generateRsaKey({ kid: encKid });
+    await expect(verifier.verify(accessToken(signer, stub.issuer))).rejects.toMatchObject({ code: "key_not_usable" });
+    await expect(verifier.verify(accessToken(generateRsaKey(), stub.issuer))).rejects.toMatchObject({ code: "unknown_kid" });
   });
 });

@@ -102,11 +102,11 @@ describe("VerifiedTokenCache on its own", () => {
     expect(cache.size).toBe(0);
   });
 
-  test("holds at most maxEntries, dropping the least recently used", () => {
+  test("holds at most maxEntries, dropping one not used since it was last passed over", () => {
     freezeClock(T0);
     const cache = new VerifiedTokenCache<string>({ maxEntries: 3, clockSkewSeconds: 0 });
     for (const token of ["t1", "t2", "t3"]) cache.set(token, token, times);
-    expect(cache.get("t1")).toBe("t1"); // t2 is now the least recently used
+    expect(cache.get("t1")).toBe("t1"); // t1 is now used: t2 is the oldest unused
     cache.set("t4", "t4", times);
     expect(cache.size).toBe(3);
     expect(cache.get("t2")).toBeUndefined();

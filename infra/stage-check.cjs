@@ -30,7 +30,7 @@ module.exports = async ({ resolveVariable }) => {
     ...problemsOf("keycloakIssuer", await param("keycloakIssuer"), { required: true }),
     ...problemsOf("keycloakJwksUri", await param("keycloakJwksUri"), { required: false }),
   ];
-  if (String(await param("keycloakAllowHttp")) !== "false") problems.push("keycloakAllowHttp must be false on a deployed stage");
+  if (!["", "false"].includes(String(await param("keycloakAllowHttp")).trim())) problems.push("keycloakAllowHttp must be false on a deployed stage");
   if (problems.length > 0) {
     const error = new Error(`Stage "${stage}" is not a local stage, and:\n  - ${problems.join("\n  - ")}`);
     error.stack = error.message; // the framework prints the stack: keep it to the message

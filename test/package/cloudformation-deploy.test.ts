@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { ROUTES } from "../../functions/routes.js";
 import { routeKey } from "../../lib/routes/route.js";
+import { API_SETTINGS, loadApiConfig } from "../../lib/config/api-config.js";
+import { AUTHORIZER_SETTINGS, loadAuthorizerConfig } from "../../lib/config/authorizer-config.js";
+import { DOCS_SETTINGS, loadDocsConfig } from "../../lib/config/docs-config.js";
 import { validateTemplate } from "../helpers/cfn-spec.js";
 import { packageService, resourcesOf, restRouteKeys, type PackagedService } from "../helpers/serverless-package.js";
 
@@ -40,15 +43,31 @@ describe("functions", () => {
     for (const [, group] of groups) expect(group.RetentionInDays).toBe(90);
   });
 
-  test("the authorizer's environment carries the stage parameters", () => {
+  test("the authorizer's environment carries the stage parameters; unset ones are '' (the code's default)", () => {
     expect(variables("Authorizer")).toMatchObject({
       KEYCLOAK_ISSUER: ISSUER,
       KEYCLOAK_AUDIENCE: "secured-api",
       KEYCLOAK_ALLOWED_CLIENTS: "api-client,api-docs",
-      KEYCLOAK_ALGORITHMS: "RS256",
-      KEYCLOAK_ALLOW_HTTP: "false",
+      KEYCLOAK_ALGORITHMS: "",
+      KEYCLOAK_ALLOW_HTTP: "",
     });
-    expect(variables("Secured")).toMatchObject({ AUTH_REALM: "demo", CORS_ORIGINS: "https://app.example.com" });
+    expect(variables("Secured")).toMatchObject({ KEYCLOAK_ISSUER: ISSUER, AUTH_REALM: "", CORS_ORIGINS: "https://app.example.com" });
+  });
+
+  // Each function gets exactly the variables its configuration reads (plus Powertools' level):
+  // none forgotten, none left over from an earlier design.
+  test.each([
+    ["Authorizer", AUTHORIZER_SETTINGS, ["POWERTOOLS_LOG_LEVEL"]],
+    ["Secured", API_SETTINGS, []],
+    ["Docs", DOCS_SETTINGS, []],
+  ] as const)("%s's environment is exactly its configuration's settings", (name, settings, extra) => {
+    expect(Object.keys(variables(name)).sort()).toEqual([...Object.values(settings).map((setting) => setting.name), ...extra].sort());
+  });
+
+  test("the deployed environment loads: every function's configuration is valid as packaged", () => {
+    expect(() => loadAuthorizerConfig(variables("Authorizer"))).not.toThrow();
+    expect(loadApiConfig(variables("Secured"))).toMatchObject({ realm: "demo", clockSkewSeconds: 30, corsOrigins: ["https://app.example.com"] });
+    expect(loadDocsConfig(variables("Docs"))).toMatchObject({ realm: "demo", clientId: "api-docs" });
   });
 
   test("no loopback or plain-http value reaches prod", () => {

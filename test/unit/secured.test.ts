@@ -18,6 +18,7 @@ const lambdaContext = { awsRequestId: "test", getRemainingTimeInMillis: () => 30
 
 beforeAll(async () => {
   process.env.AUTH_REALM = "demo";
+  process.env.KEYCLOAK_ISSUER ??= "https://keycloak.example.com/realms/demo";
   ({ handler: securedHandler } = (await import("../../functions/secured.js")) as unknown as { handler: typeof securedHandler });
   key = generateRsaKey();
   idp = await startIdpStub([key.jwk]);

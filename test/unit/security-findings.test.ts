@@ -179,6 +179,7 @@ describe("finding 4: a cached Allow outliving the token", () => {
   const lambdaContext = { awsRequestId: "test", getRemainingTimeInMillis: () => 3000 } as unknown as Context;
   beforeAll(async () => {
     process.env.AUTH_REALM = "demo";
+    process.env.KEYCLOAK_ISSUER ??= "https://keycloak.example.com/realms/demo";
     ({ handler: securedHandler } = (await import("../../functions/secured.js")) as unknown as { handler: typeof securedHandler });
   });
   const event = (kind: "rest" | "http", exp: number): never => {
@@ -352,6 +353,7 @@ describe("finding 8: claims named __proto__ and constructor", () => {
 
   test.each(["rest-token", "http-v2"] as const)("%s: reach the handler exactly as signed, and pollute nothing", async (kind) => {
     process.env.AUTH_REALM = "demo";
+    process.env.KEYCLOAK_ISSUER ??= "https://keycloak.example.com/realms/demo";
     const { handler: securedHandler } = (await import("../../functions/secured.js")) as unknown as { handler: (event: never, context: Context) => Promise<APIGatewayProxyResult> };
     const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
     // JSON text with the keys as a token carries them (JSON.stringify of an object literal would drop __proto__).

@@ -92,18 +92,25 @@ export async function offlineFigures(ctx: BenchContext): Promise<SuiteResult> {
       }
       await measure(target); // warm-up: first requests load and JIT the handlers
     }
-    const results = new Map<string, { rps: number[]; p99: number[] }>(targets.map((t) => [t.name, { rps: [], p99: [] }]));
+    const samples = (): { rps: number[]; p99: number[] } => ({ rps: [], p99: [] });
+    const invoke = samples();
+    const rest = samples();
+    const httpApi = samples();
+    const results = new Map<string, { rps: number[]; p99: number[] }>([
+      ["invoke", invoke],
+      ["rest", rest],
+      ["http-api", httpApi],
+    ]);
     for (let run = 1; run <= runs; run += 1) {
       progress(`serverless-offline run ${run}/${runs}`);
       for (const target of targets) {
         const { rps, p99 } = await measure(target);
-        results.get(target.name)!.rps.push(rps);
-        results.get(target.name)!.p99.push(p99);
+        const into = results.get(target.name);
+        if (into === undefined) throw new Error(`no results for ${target.name}`);
+        into.rps.push(rps);
+        into.p99.push(p99);
       }
     }
-    const invoke = results.get("invoke")!;
-    const rest = results.get("rest")!;
-    const httpApi = results.get("http-api")!;
     const about = "serverless-offline, autocannon 10 connections 2 s, against invoking `secured` directly";
     return {
       figures: [

@@ -27,7 +27,13 @@ import { createAccessTokenVerifier } from "./token/access-token-verifier.js";
 export function authorizerHandler(routes: RouteTable, env: Env = process.env): (event: AuthorizerEvent, context: Context) => Promise<AuthorizerResult> {
   const config = loadAuthorizerConfig(env);
   const logger = createLogger();
-  const telemetry = createAuthorizerTelemetry({ logger, logClaims: config.logClaims, refusalLogsPerSecond: config.refusalLogsPerSecond });
+  const telemetry = createAuthorizerTelemetry({
+    logger,
+    logClaims: config.logClaims,
+    refusalLogsPerSecond: config.refusalLogsPerSecond,
+    // Powertools' own variable, honoured as Powertools documents it.
+    ...(env.POWERTOOLS_METRICS_NAMESPACE ? { namespace: env.POWERTOOLS_METRICS_NAMESPACE } : {}),
+  });
   const verifier = createAccessTokenVerifier(config, { onKeyFetch: telemetry.keyFetch });
   if (config.algorithms.some((alg) => alg.startsWith("ES")) && !config.ecdsaAllowHighS) {
     // Not an error: issuers that normalise s exist. But Keycloak's does not, and then about half

@@ -14,8 +14,8 @@ import { DOCS_ASSETS } from "./swagger-assets.js";
 export const DOCS_SCOPES = ["openid", "profile", "email"] as const;
 
 /** The security scheme names in `components.securitySchemes`. */
-export const OAUTH2_SCHEME = "keycloak";
-export const BEARER_SCHEME = "bearerToken";
+const OAUTH2_SCHEME = "keycloak";
+const BEARER_SCHEME = "bearerToken";
 
 /** A route of the docs function itself: public, no authorizer. */
 export interface DocsRoute {
@@ -168,12 +168,12 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenAPIV3.Documen
 
   const paths: OpenAPIV3.PathsObject = {};
   for (const route of routes) {
-    const item = (paths[route.path] ??= {}) as Record<string, OpenAPIV3.OperationObject>;
-    item[route.method.toLowerCase()] = protectedOperation(route, options.realm);
+    paths[route.path] ??= {};
+    (paths[route.path] as Record<string, OpenAPIV3.OperationObject>)[route.method.toLowerCase()] = protectedOperation(route, options.realm);
   }
   for (const route of DOCS_ROUTES) {
-    const item = (paths[route.path] ??= {}) as Record<string, OpenAPIV3.OperationObject>;
-    item[route.method.toLowerCase()] = docsOperation(route);
+    paths[route.path] ??= {};
+    (paths[route.path] as Record<string, OpenAPIV3.OperationObject>)[route.method.toLowerCase()] = docsOperation(route);
   }
 
   const missing = unauthorized(options.realm);

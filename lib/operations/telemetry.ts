@@ -22,7 +22,7 @@ import { SERVICE_NAME } from "./logger.js";
 
 export interface TelemetryOptions {
   readonly logger: Logger;
-  /** CloudWatch metrics namespace; POWERTOOLS_METRICS_NAMESPACE overrides it. */
+  /** CloudWatch metrics namespace (`KeycloakAuthorizer`). */
   readonly namespace?: string;
   /** Claims the operator chose to see in DEBUG decision logs (e.g. `sub`, `azp`); none by default. */
   readonly logClaims?: readonly string[];

@@ -113,7 +113,7 @@ describe("authorization wiring", () => {
 test("IAM: the functions may only write their own logs, and no action is a wildcard", () => {
   const roles = resourcesOf(prod.template, "AWS::IAM::Role");
   expect(roles).toHaveLength(1);
-  const statements = (roles[0]?.[1].Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown[] }> } }>).flatMap(
+  const statements = ((roles[0] as [string, Record<string, unknown>])[1].Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown[] }> } }>).flatMap(
     (policy) => policy.PolicyDocument.Statement,
   );
   const actions = statements.flatMap((statement) => statement.Action);

@@ -59,7 +59,7 @@ describe("gateway responses (REST)", () => {
     expect(parameters["gatewayresponse.header.WWW-Authenticate"]).toBe(challenge);
     expect(parameters["gatewayresponse.header.Access-Control-Allow-Origin"]).toBe("method.request.header.Origin");
     expect(parameters["gatewayresponse.header.Access-Control-Expose-Headers"]).toBe("'WWW-Authenticate'");
-    const body = JSON.parse((properties?.ResponseTemplates as Record<string, string>)["application/json"] as string) as { error: string };
+    const body = JSON.parse(((properties ?? {}).ResponseTemplates as Record<string, string>)["application/json"] as string) as { error: string };
     expect(body.error).toBe(error);
   });
 
@@ -67,7 +67,7 @@ describe("gateway responses (REST)", () => {
     expect(response("AUTHORIZER_FAILURE")?.StatusCode).toBe("503");
     expect(response("AUTHORIZER_CONFIGURATION_ERROR")?.StatusCode).toBe("500");
     for (const type of ["AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"]) {
-      expect((response(type)?.ResponseParameters as Record<string, string>)["gatewayresponse.header.Access-Control-Allow-Origin"]).toBeDefined();
+      expect(((response(type) ?? {}).ResponseParameters as Record<string, string>)["gatewayresponse.header.Access-Control-Allow-Origin"]).toBeDefined();
     }
   });
 });
@@ -88,9 +88,9 @@ describe("CORS", () => {
     const custom = await packageService(["--param", "corsOrigins=https://app.example.com,https://docs.example.com"]);
     try {
       const [, api] = resourcesOf(custom.template, "AWS::ApiGatewayV2::Api")[0] ?? [];
-      expect((api?.CorsConfiguration as { AllowOrigins: string[] }).AllowOrigins).toEqual(["https://app.example.com", "https://docs.example.com"]);
+      expect(((api ?? {}).CorsConfiguration as { AllowOrigins: string[] }).AllowOrigins).toEqual(["https://app.example.com", "https://docs.example.com"]);
       const [, fn] = resourcesOf(custom.template, "AWS::Lambda::Function").find(([name]) => name.startsWith("Secured")) ?? [];
-      expect((fn?.Environment as { Variables: Record<string, string> }).Variables.CORS_ORIGINS).toBe("https://app.example.com,https://docs.example.com");
+      expect(((fn ?? {}).Environment as { Variables: Record<string, string> }).Variables.CORS_ORIGINS).toBe("https://app.example.com,https://docs.example.com");
     } finally {
       await custom.remove();
     }

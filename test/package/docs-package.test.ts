@@ -82,6 +82,6 @@ describe("serverless package", () => {
     expect(result.bundle[1]).toBeGreaterThan(1_000_000);
     expect(result.redirect).toContain("oauth2-redirect.js");
     expect(operationKeys(result.document).sort()).toEqual(operationKeys(httpDocument()).sort());
-    expect((result.document.components?.securitySchemes?.keycloak as OpenAPIV3.OAuth2SecurityScheme).flows.authorizationCode?.tokenUrl).toBe(`${ISSUER}/protocol/openid-connect/token`);
+    expect(((result.document.components?.securitySchemes ?? {}).keycloak as OpenAPIV3.OAuth2SecurityScheme).flows.authorizationCode?.tokenUrl).toBe(`${ISSUER}/protocol/openid-connect/token`);
   });
 });

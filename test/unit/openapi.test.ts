@@ -11,7 +11,7 @@ import type { OpenAPIV3 } from "openapi-types";
 import { placeOf } from "../../lib/apigateway/events.js";
 import { createDocsHandler } from "../../lib/docs/docs-handler.js";
 import { bearerChallenge, forbidden, unauthorized } from "../../lib/apigateway/http-errors.js";
-import { buildOpenApiDocument, DOCS_ROUTES, operationId, requiredScopes } from "../../lib/docs/openapi.js";
+import { DOCS_ROUTES, operationId, requiredScopes } from "../../lib/docs/openapi.js";
 import { DOCS_ASSETS } from "../../lib/docs/swagger-assets.js";
 import { allOf, anyOf, describeRequirement, realmRole, scope } from "../../lib/routes/requirements.js";
 import { API_ROUTES, ROUTES } from "../../functions/routes.js";
@@ -83,21 +83,21 @@ describe("the OpenAPI document", () => {
     const denied = op.responses["403"] as OpenAPIV3.ResponseObject;
     const expected = forbidden("demo", needs);
     expect(denied.content?.["application/json"]?.example).toEqual(expected.body);
-    expect((denied.headers?.["WWW-Authenticate"] as OpenAPIV3.HeaderObject).example).toBe(expected.headers["WWW-Authenticate"]);
+    expect(((denied.headers ?? {})["WWW-Authenticate"] as OpenAPIV3.HeaderObject).example).toBe(expected.headers["WWW-Authenticate"]);
   });
 
   test("401 carries the RFC 6750 challenge and the JSON body of lib/http-error.ts; 200 the claims", async () => {
     const document = (await dereference(structuredClone(restDocument()) as never, { resolve: { external: false } })) as unknown as OpenAPIV3.Document;
     const secured = operation(document, "GET", "/secured");
     const missing = secured.responses["401"] as OpenAPIV3.ResponseObject;
-    expect((missing.headers?.["WWW-Authenticate"] as OpenAPIV3.HeaderObject).example).toBe(bearerChallenge("demo", "invalid_token"));
+    expect(((missing.headers ?? {})["WWW-Authenticate"] as OpenAPIV3.HeaderObject).example).toBe(bearerChallenge("demo", "invalid_token"));
     expect(missing.content?.["application/json"]?.example).toEqual(unauthorized("demo").body);
     const body = missing.content?.["application/json"]?.schema as OpenAPIV3.SchemaObject;
     expect(body.required).toEqual(["message"]);
     expect(Object.keys(body.properties ?? {})).toEqual(["error", "message"]);
     const ok = (secured.responses["200"] as OpenAPIV3.ResponseObject).content?.["application/json"]?.schema as OpenAPIV3.SchemaObject;
     expect(ok.required).toEqual(["claims"]);
-    expect((ok.properties?.claims as OpenAPIV3.SchemaObject).type).toBe("object");
+    expect(((ok.properties ?? {}).claims as OpenAPIV3.SchemaObject).type).toBe("object");
   });
 
   test("the docs routes are public", () => {

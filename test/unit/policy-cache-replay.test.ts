@@ -3,7 +3,7 @@ import type { APIGatewayAuthorizerResult, Statement } from "aws-lambda";
 import { createAuthorizerHandler } from "../../lib/authorizer/authorizer-handler.js";
 import { isSatisfied } from "../../lib/routes/requirements.js";
 import { API_ROUTES, ROUTES } from "../../functions/routes.js";
-import { routeTable, type Route } from "../../lib/routes/route.js";
+import { type Route } from "../../lib/routes/route.js";
 import { parseMethodArn, routeArn } from "../../lib/apigateway/method-arn.js";
 import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
@@ -21,13 +21,13 @@ const STAGE = { api: "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234", st
 function policyAllows(policy: APIGatewayAuthorizerResult, arn: string): boolean {
   const matches = (statement: Statement): boolean => {
     const resources = "Resource" in statement ? [statement.Resource].flat() : [];
-    return resources.some((pattern) => new RegExp(`^${String(pattern).split("*").map(escape).join(".*")}$`).test(arn));
+    return resources.some((pattern) => new RegExp(`^${String(pattern).split("*").map(escapeRegExp).join(".*")}$`).test(arn));
   };
   const statements = policy.policyDocument.Statement;
   if (statements.some((statement) => statement.Effect === "Deny" && matches(statement))) return false;
   return statements.some((statement) => statement.Effect === "Allow" && matches(statement));
 }
-const escape = (text: string): string => text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (text: string): string => text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
 
 let idp: IdpStub;
 let key: TestKey;

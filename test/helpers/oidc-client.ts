@@ -40,7 +40,4 @@ export async function clientTokens(issuer: string, client?: ClientCredentials): 
   return body;
 }
 
-/** The payload of a JWT, decoded without verification (for comparing with what the API returns). */
-export function payloadOf(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
-}
+export { payloadOf } from "./tokens.js";

@@ -63,3 +63,8 @@ export function accessToken(
 ): string {
   return signJwt({ alg: "RS256", typ: "JWT", kid: key.kid, ...options.header }, accessClaims(issuer, options.claims), key.privateKey);
 }
+
+/** A JWT's payload, decoded without verification (to compare with what the API returns). */
+export function payloadOf<T = Record<string, unknown>>(token: string): T {
+  return JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as T;
+}

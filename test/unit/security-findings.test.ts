@@ -8,7 +8,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from 
 import { createHash, generateKeyPairSync, randomUUID, sign } from "node:crypto";
 import { createAuthorizerHandler } from "../../lib/authorizer/authorizer-handler.js";
 import type { AuthorizerContext } from "../../lib/apigateway/context.js";
-import { ConfigError, TokenRejectedError, type ErrorCode } from "../../lib/errors.js";
+import { ConfigError } from "../../lib/errors.js";
 import { JwksCache } from "../../lib/keys/jwks-cache.js";
 import { routeArn } from "../../lib/apigateway/method-arn.js";
 import { anyOf, clientRole, isSatisfied, realmRole } from "../../lib/routes/requirements.js";
@@ -17,19 +17,12 @@ import { routeTable, type Route } from "../../lib/routes/route.js";
 import { createFetchJson } from "../../lib/keys/fetch-json.js";
 import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { testConfig } from "../helpers/config.js";
+import { rejectionCode } from "../helpers/verification.js";
 import { everyRequest, iamAllows } from "../helpers/api-gateway-model.js";
 import { authorizerEvent, METHOD_ARN } from "../helpers/events.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { accessClaims, accessToken, b64url, generateRsaKey, signJwt, type TestKey } from "../helpers/tokens.js";
 
-async function rejection(verifier: AccessTokenVerifier, token: string): Promise<ErrorCode> {
-  const error = await verifier.verify(token).then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(TokenRejectedError);
-  return (error as TokenRejectedError).code;
-}
 
 /** An ECDSA key as a realm publishes it, optionally without `alg` or with a wrong one. */
 function ecKey(curve: "P-256" | "P-384" = "P-256", alg: string | undefined = curve === "P-256" ? "ES256" : "ES384"): TestKey {
@@ -87,9 +80,9 @@ describe("finding 1: a key replaced under the same kid", () => {
       await expect(verifier.verify(byOld)).resolves.toMatchObject({ kid: "realm-key" });
       idp.setKeys([replacement.jwk]);
       now += 61_000; // past the key set's max age: the next verification refetches
-      expect(await rejection(verifier, byOld)).toBe("invalid_signature");
+      expect(await rejectionCode(verifier, byOld)).toBe("invalid_signature");
       await expect(verifier.verify(accessToken(replacement, idp.issuer))).resolves.toMatchObject({ kid: "realm-key" });
-      expect(await rejection(verifier, accessToken(old, idp.issuer))).toBe("invalid_signature");
+      expect(await rejectionCode(verifier, accessToken(old, idp.issuer))).toBe("invalid_signature");
       expect(idp.counts.jwks).toBe(2);
     } finally {
       await idp.close();
@@ -116,15 +109,15 @@ describe("finding 2: the token's alg must fit the key's type", () => {
   afterAll(() => idp.close());
 
   test("an ECDSA signature labelled RS256, against an EC key without alg, is refused", async () => {
-    expect(await rejection(verifier, signedAs("RS256", unlabelledEc, idp.issuer))).toBe("key_algorithm_mismatch");
+    expect(await rejectionCode(verifier, signedAs("RS256", unlabelledEc, idp.issuer))).toBe("key_algorithm_mismatch");
   });
   test("an EC key labelled RS256 verifies nothing, whatever the token says", async () => {
-    expect(await rejection(verifier, signedAs("RS256", mislabelledEc, idp.issuer))).toBe("key_not_usable");
-    expect(await rejection(verifier, signedAs("ES256", mislabelledEc, idp.issuer))).toBe("key_not_usable");
+    expect(await rejectionCode(verifier, signedAs("RS256", mislabelledEc, idp.issuer))).toBe("key_not_usable");
+    expect(await rejectionCode(verifier, signedAs("ES256", mislabelledEc, idp.issuer))).toBe("key_not_usable");
   });
   test("an RSA signature labelled ES256 is refused, with or without alg on the key", async () => {
-    expect(await rejection(verifier, signedAs("ES256", rsa, idp.issuer))).toBe("key_algorithm_mismatch");
-    expect(await rejection(verifier, signedAs("ES256", unlabelledRsa, idp.issuer))).toBe("key_algorithm_mismatch");
+    expect(await rejectionCode(verifier, signedAs("ES256", rsa, idp.issuer))).toBe("key_algorithm_mismatch");
+    expect(await rejectionCode(verifier, signedAs("ES256", unlabelledRsa, idp.issuer))).toBe("key_algorithm_mismatch");
   });
   test("the right pairs still verify: ES256 on the unlabelled EC key, RS256 on the unlabelled RSA key", async () => {
     await expect(verifier.verify(signedAs("ES256", unlabelledEc, idp.issuer))).resolves.toBeDefined();
@@ -132,7 +125,7 @@ describe("finding 2: the token's alg must fit the key's type", () => {
   });
   test("an ES384 token against a P-256 key is refused", async () => {
     const strict = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_ALGORITHMS: "ES384" }));
-    expect(await rejection(strict, signedAs("ES384", unlabelledEc, idp.issuer, {}, "sha384"))).toBe("key_algorithm_mismatch");
+    expect(await rejectionCode(strict, signedAs("ES384", unlabelledEc, idp.issuer, {}, "sha384"))).toBe("key_algorithm_mismatch");
   });
 });
 
@@ -151,7 +144,7 @@ describe("finding 3: one token string per set of claims", () => {
     const verifier = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_ALGORITHMS: "ES256" }));
     const genuine = lowSToken(ec, idp.issuer);
     await expect(verifier.verify(genuine)).resolves.toBeDefined();
-    expect(await rejection(verifier, flipS(genuine))).toBe("non_canonical_token");
+    expect(await rejectionCode(verifier, flipS(genuine))).toBe("non_canonical_token");
   });
   test("KEYCLOAK_ECDSA_ALLOW_HIGH_S=true accepts both forms (for signers that do not normalise s)", async () => {
     const lenient = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_ALGORITHMS: "ES256", KEYCLOAK_ECDSA_ALLOW_HIGH_S: "true" }));
@@ -169,7 +162,7 @@ describe("finding 3: one token string per set of claims", () => {
     const strayBits = `${signature.slice(0, -1)}${alphabet[alphabet.indexOf(last) | 1]}`;
     expect(Buffer.from(strayBits, "base64url").equals(Buffer.from(signature, "base64url"))).toBe(true);
     for (const variant of [`${genuine}==`, `${genuine}=`, `${header}.${payload}.${strayBits}`, `${header}=.${payload}.${signature}`]) {
-      expect([variant.slice(-12), await rejection(verifier, variant)]).toEqual([variant.slice(-12), "non_canonical_token"]);
+      expect([variant.slice(-12), await rejectionCode(verifier, variant)]).toEqual([variant.slice(-12), "non_canonical_token"]);
     }
   });
 });
@@ -327,7 +320,7 @@ describe("finding 6: no shared principal", () => {
   ])("%s: refused with missing_subject on every event kind, never principalId 'unknown' or the client id", async (_label, claims) => {
     const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
     const token = accessToken(key, idp.issuer, { claims });
-    expect(await rejection(createAccessTokenVerifier(testConfig(idp.issuer)), token)).toBe("missing_subject");
+    expect(await rejectionCode(createAccessTokenVerifier(testConfig(idp.issuer)), token)).toBe("missing_subject");
     for (const kind of ["rest-token", "rest-request", "http-v2"] as const) {
       await expect(handler(authorizerEvent(kind, `Bearer ${token}`))).rejects.toThrow("Unauthorized");
     }
@@ -338,7 +331,7 @@ describe("finding 6: no shared principal", () => {
     const handler = createAuthorizerHandler({ verifier, routes: API_ROUTES });
     const result = (await handler({ type: "TOKEN", methodArn: METHOD_ARN, authorizationToken: `Bearer ${accessToken(key, idp.issuer, { claims: { sub: undefined } })}` })) as APIGatewayAuthorizerResult;
     expect(result.principalId).toBe("alice");
-    expect(await rejection(verifier, accessToken(key, idp.issuer, { claims: { preferred_username: undefined } }))).toBe("missing_subject");
+    expect(await rejectionCode(verifier, accessToken(key, idp.issuer, { claims: { preferred_username: undefined } }))).toBe("missing_subject");
   });
 });
 
@@ -394,7 +387,7 @@ describe("finding 9: tokens bound to a key are not bearer tokens", () => {
     ["mTLS (cnf.x5t#S256)", { "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" }],
     ["an empty cnf", {}],
   ])("%s is refused with sender_constrained_token", async (_label, cnf) => {
-    expect(await rejection(verifier, accessToken(key, idp.issuer, { claims: { cnf } }))).toBe("sender_constrained_token");
+    expect(await rejectionCode(verifier, accessToken(key, idp.issuer, { claims: { cnf } }))).toBe("sender_constrained_token");
   });
 });
 
@@ -407,8 +400,8 @@ describe("cheap refusals", () => {
       const padding = "x".repeat(11_000);
       const foreign = accessToken(key, "https://attacker.example/realms/x", { claims: { padding } });
       expect(foreign.length).toBeLessThan(16 * 1024);
-      expect(await rejection(verifier, foreign)).toBe("invalid_issuer");
-      expect(await rejection(verifier, `${b64url({ alg: "none", kid: key.kid })}.${b64url({ padding })}.AAAA`)).toBe("algorithm_not_allowed");
+      expect(await rejectionCode(verifier, foreign)).toBe("invalid_issuer");
+      expect(await rejectionCode(verifier, `${b64url({ alg: "none", kid: key.kid })}.${b64url({ padding })}.AAAA`)).toBe("algorithm_not_allowed");
       expect(idp.counts).toEqual({ discovery: 0, jwks: 0 });
     } finally {
       await idp.close();
@@ -454,7 +447,7 @@ describe("hardening from the adversarial review of these fixes", () => {
       const [header, payload, signature] = token.split(".") as [string, string, string];
       const bytes = Buffer.from(signature, "base64url");
       const flipped = Buffer.from((order - s).toString(16).padStart(size * 2, "0"), "hex");
-      expect(await rejection(verifier, `${header}.${payload}.${Buffer.concat([bytes.subarray(0, size), flipped]).toString("base64url")}`)).toBe("non_canonical_token");
+      expect(await rejectionCode(verifier, `${header}.${payload}.${Buffer.concat([bytes.subarray(0, size), flipped]).toString("base64url")}`)).toBe("non_canonical_token");
     } finally {
       await stub.close();
     }
@@ -486,7 +479,7 @@ describe("hardening from the adversarial review of these fixes", () => {
       const prefix = Buffer.from("3031300d060960864801650304020105000420", "hex");
       const length = Buffer.from(n, "base64url").length;
       const encoded = Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(length - 3 - prefix.length - digest.length, 0xff), Buffer.from([0]), prefix, digest]);
-      expect(await rejection(verifier, `${input}.${encoded.toString("base64url")}`)).toBe("key_not_usable");
+      expect(await rejectionCode(verifier, `${input}.${encoded.toString("base64url")}`)).toBe("key_not_usable");
     } finally {
       await stub.close();
     }
@@ -499,7 +492,7 @@ describe("hardening from the adversarial review of these fixes", () => {
     try {
       const verifier = createAccessTokenVerifier(testConfig(stub.issuer));
       await expect(verifier.verify(accessToken(signing, stub.issuer))).resolves.toMatchObject({ kid: "shared" });
-      expect(await rejection(verifier, accessToken(encryption, stub.issuer))).toBe("invalid_signature");
+      expect(await rejectionCode(verifier, accessToken(encryption, stub.issuer))).toBe("invalid_signature");
     } finally {
       await stub.close();
     }
@@ -517,7 +510,7 @@ describe("hardening from the adversarial review of these fixes", () => {
       expect(await verifier.verify(token)).toBe(first); // served from the token cache
       stub.setKeys([generateRsaKey({ kid: "k" }).jwk]);
       now += 61_000;
-      expect(await rejection(verifier, token)).toBe("invalid_signature");
+      expect(await rejectionCode(verifier, token)).toBe("invalid_signature");
     } finally {
       await stub.close();
     }
@@ -529,14 +522,14 @@ describe("hardening from the adversarial review of these fixes", () => {
     ["nbf far beyond any date", { nbf: 1e300 }],
   ])("%s is a malformed token, never an internal error", async (_label, claims) => {
     const verifier = createAccessTokenVerifier(testConfig(idp.issuer));
-    expect(await rejection(verifier, accessToken(rsa, idp.issuer, { claims }))).toBe("malformed_token");
+    expect(await rejectionCode(verifier, accessToken(rsa, idp.issuer, { claims }))).toBe("malformed_token");
   });
 
   test("a payload that is not UTF-8 is refused (the claims handed on are exactly the signed bytes)", async () => {
     const verifier = createAccessTokenVerifier(testConfig(idp.issuer));
     const json = Buffer.concat([Buffer.from(JSON.stringify(accessClaims(idp.issuer)).slice(0, -1)), Buffer.from(',"name":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
     const input = `${b64url({ alg: "RS256", typ: "JWT", kid: rsa.kid })}.${json.toString("base64url")}`;
-    expect(await rejection(verifier, `${input}.${sign("sha256", Buffer.from(input), rsa.privateKey).toString("base64url")}`)).toBe("malformed_token");
+    expect(await rejectionCode(verifier, `${input}.${sign("sha256", Buffer.from(input), rsa.privateKey).toString("base64url")}`)).toBe("malformed_token");
   });
 
   test.each(["azp", "aud", "iss", "scope"])("KEYCLOAK_PRINCIPAL_CLAIM=%s is refused at cold start: callers share it", (claim) => {

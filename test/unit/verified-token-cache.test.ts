@@ -6,6 +6,7 @@ import { JwksCache } from "../../lib/keys/jwks-cache.js";
 import { VerifiedTokenCache } from "../../lib/token/verified-token-cache.js";
 import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { testConfig } from "../helpers/config.js";
+import { payloadOf, rejectionCode } from "../helpers/verification.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { accessToken, generateRsaKey, type TestKey } from "../helpers/tokens.js";
 
@@ -17,9 +18,6 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
-function payloadOf(token: string): { exp: number; iat: number; nbf?: number } {
-  return JSON.parse(Buffer.from(token.split(".")[1] as string, "base64url").toString()) as { exp: number; iat: number };
-}
 
 /** Same header and payload, a different (so invalid) signature: what a forger can produce. */
 function tamperSignature(token: string): string {
@@ -29,14 +27,6 @@ function tamperSignature(token: string): string {
   return `${header}.${payload}.${bytes.toString("base64url")}`;
 }
 
-async function rejection(verifier: AccessTokenVerifier, token: string): Promise<ErrorCode> {
-  const error = await verifier.verify(token).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TokenRejectedError);
-  return (error as TokenRejectedError).code;
-}
 
 describe("VerifiedTokenCache on its own", () => {
   const T0 = Date.UTC(2030, 0, 1);
@@ -178,28 +168,28 @@ describe("the verifier with its token cache", () => {
     const token = accessToken(key, idp.issuer);
     const forged = tamperSignature(token);
     await verifier.prefetch();
-    expect(await rejection(verifier, forged)).toBe("invalid_signature");
+    expect(await rejectionCode(verifier, forged)).toBe("invalid_signature");
     await verifier.verify(token);
     await verifier.verify(token);
-    expect(await rejection(verifier, forged)).toBe("invalid_signature");
+    expect(await rejectionCode(verifier, forged)).toBe("invalid_signature");
     // A longer signature segment is not canonical base64url of any signature: refused as such.
-    expect(await rejection(verifier, `${token}x`)).toBe("non_canonical_token");
+    expect(await rejectionCode(verifier, `${token}x`)).toBe("non_canonical_token");
     // Refused for its claims (wrong audience), asked twice: refused twice.
     const wrongAudience = accessToken(key, idp.issuer, { claims: { aud: "someone-else" } });
-    expect(await rejection(verifier, wrongAudience)).toBe("invalid_audience");
-    expect(await rejection(verifier, wrongAudience)).toBe("invalid_audience");
+    expect(await rejectionCode(verifier, wrongAudience)).toBe("invalid_audience");
+    expect(await rejectionCode(verifier, wrongAudience)).toBe("invalid_audience");
   });
 
   test("a cached token still expires at exp plus the skew", async () => {
     const verifier = createAccessTokenVerifier(testConfig(idp.issuer));
     await verifier.prefetch();
     const token = accessToken(key, idp.issuer);
-    const { exp } = payloadOf(token);
+    const { exp } = payloadOf<{ exp: number; iat: number; nbf?: number }>(token);
     freezeClock((exp + 29) * 1000);
     const cached = await verifier.verify(token);
     expect(await verifier.verify(token)).toBe(cached);
     jest.setSystemTime((exp + 31) * 1000);
-    expect(await rejection(verifier, token)).toBe("token_expired");
+    expect(await rejectionCode(verifier, token)).toBe("token_expired");
   });
 
   test("a key rotation empties the cache: a token of the withdrawn key is refused, not served", async () => {
@@ -216,7 +206,7 @@ describe("the verifier with its token cache", () => {
       stub.setKeys([next.jwk]);
       await verifier.verify(accessToken(next, stub.issuer));
       expect(stub.counts.jwks).toBe(2);
-      expect(await rejection(verifier, oldToken)).toBe("unknown_kid");
+      expect(await rejectionCode(verifier, oldToken)).toBe("unknown_kid");
     } finally {
       await stub.close();
     }

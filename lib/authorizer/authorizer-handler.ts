@@ -7,7 +7,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewaySimpleAuthorizerWithContextResult } from "aws-lambda";
 import { bearerToken } from "../apigateway/authorization-header.js";
 import { toAuthorizerContext, type AuthorizerContext } from "../apigateway/context.js";
-import { authorizationOf, eventKind, methodArnOf, type AuthorizerEvent } from "../apigateway/events.js";
+import { authorizationOf, eventKind, methodArnOf, type AuthorizerEvent, type EventKind } from "../apigateway/events.js";
 import { allowSimple, routePolicy } from "../apigateway/policy.js";
 import type { VerifiedToken } from "../claims.js";
 import { AuthorizerFailureError, InternalError, TokenRejectedError, UnsupportedEventError, withoutStack } from "../errors.js";
@@ -21,17 +21,35 @@ export type AuthorizerResult = APIGatewayAuthorizerResult | APIGatewaySimpleAuth
 /** The exact error message API Gateway turns into a 401 (any other thrown error is a 500). */
 export const UNAUTHORIZED = "Unauthorized";
 
+/** What a request check sees: the request, and the token the verifier accepted. */
+export interface CheckedRequest {
+  readonly event: AuthorizerEvent;
+  readonly kind: EventKind;
+  /** The access token as the request carried it. */
+  readonly token: string;
+  readonly verified: VerifiedToken;
+}
+
+/**
+ * A rule about the request beyond the token itself (a proof of possession, a revocation list):
+ * throws a TokenRejectedError to refuse (401), an AuthorizerFailureError when it cannot decide
+ * (500). Runs after the token verified, in the order given.
+ */
+export type RequestCheck = (request: CheckedRequest) => void | Promise<void>;
+
 export interface AuthorizerHandlerOptions {
   readonly verifier: AccessTokenVerifier;
   /** The routes REST policies are built from. */
   readonly routes: RouteTable;
   /** Where decisions go (logs, metrics); nowhere by default. */
   readonly observer?: DecisionObserver;
+  /** Further rules every request must pass; none by default. */
+  readonly checks?: readonly RequestCheck[];
 }
 
 export type AuthorizerHandler = (event: AuthorizerEvent, context?: { awsRequestId?: string }) => Promise<AuthorizerResult>;
 
-export function createAuthorizerHandler({ verifier, routes, observer = SILENT }: AuthorizerHandlerOptions): AuthorizerHandler {
+export function createAuthorizerHandler({ verifier, routes, observer = SILENT, checks = [] }: AuthorizerHandlerOptions): AuthorizerHandler {
   // A repeated token comes back from the verifier as the same object: its context is built once.
   const contexts = new WeakMap<VerifiedToken, AuthorizerContext>();
   const contextOf = (verified: VerifiedToken): AuthorizerContext => {
@@ -50,7 +68,9 @@ export function createAuthorizerHandler({ verifier, routes, observer = SILENT }:
       // Read before the token is checked, so that an unreadable ARN costs no verification.
       const arn = methodArnOf(event, kind);
       if (kind !== "http-v2" && arn === undefined) throw new UnsupportedEventError("methodArn is not an execute-api ARN");
-      const verified = await verifier.verify(bearerToken(authorizationOf(event, kind)));
+      const token = bearerToken(authorizationOf(event, kind));
+      const verified = await verifier.verify(token);
+      for (const check of checks) await check({ event, kind, token, verified });
       const authorizerContext = contextOf(verified);
       // HTTP API: the result cache is keyed by the token alone, so the answer must not depend on
       // the route; the protected handler enforces each route's requirement (lib/protected).

@@ -12,6 +12,7 @@ import { EVENT_KINDS, authorizerEvent } from "../helpers/events.js";
 import { accessClaims, accessToken, generateRsaKey, signJwt, type TestKey } from "../helpers/tokens.js";
 import { API_ROUTES } from "../../functions/routes.js";
 import { payloadOf } from "../helpers/verification.js";
+import { InvalidSignatureError, KeysUnavailableError } from "../../lib/errors.js";
 
 let idp: IdpStub;
 let key: TestKey;
@@ -135,5 +136,36 @@ describe("events and outages", () => {
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).not.toBe("Unauthorized");
     expect(outageLogs[0]?.reason).toBe("keys_unavailable");
+  });
+});
+
+describe("request checks", () => {
+  test("run after the token verified, in order; a rejection refuses (401), a failure is a 500", async () => {
+    const seen: string[] = [];
+    const verifier = createAccessTokenVerifier(testConfig(idp.issuer));
+    const token = accessToken(key, idp.issuer);
+    const allowing = createAuthorizerHandler({
+      verifier,
+      routes: API_ROUTES,
+      checks: [
+        ({ kind, token: carried, verified }) => {
+          seen.push(`first ${kind} ${carried === token} ${verified.principal}`);
+        },
+        async () => {
+          seen.push("second");
+        },
+      ],
+    });
+    await expect(allowing(authorizerEvent("http-v2", `Bearer ${token}`))).resolves.toMatchObject({ isAuthorized: true });
+    expect(seen).toEqual([`first http-v2 true ${String(payloadOf(token).sub)}`, "second"]);
+
+    const refusing = createAuthorizerHandler({ verifier, routes: API_ROUTES, checks: [() => Promise.reject(new InvalidSignatureError("proof does not verify"))] });
+    await expect(refusing(authorizerEvent("http-v2", `Bearer ${token}`))).rejects.toThrow(/^Unauthorized$/);
+    const failing = createAuthorizerHandler({ verifier, routes: API_ROUTES, checks: [() => Promise.reject(new KeysUnavailableError("store down"))] });
+    await expect(failing(authorizerEvent("http-v2", `Bearer ${token}`))).rejects.toThrow(/^Authorizer failure: keys_unavailable$/);
+    // A check is never asked about a token that did not verify.
+    seen.length = 0;
+    await expect(allowing(authorizerEvent("http-v2", "Bearer not.a.jwt"))).rejects.toThrow(/^Unauthorized$/);
+    expect(seen).toEqual([]);
   });
 });

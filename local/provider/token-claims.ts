@@ -66,9 +66,10 @@ export function accessTokenCustomizer(realm: Realm) {
       scope: scopeClaim(scopes),
       ...(scopes.has("email") ? emailClaims(user) : {}),
       ...(scopes.has("profile") ? profileClaims(user) : {}),
-      ...(isServiceAccount
+      ...(isServiceAccount && scopes.has("service_account")
         ? {
-            // Keycloak's `service_account` scope mappers.
+            // Keycloak's `service_account` client scope, when the client has it (the demo realm's
+            // clients list their scopes and leave it out, so Keycloak adds none of these).
             client_id: clientId,
             clientHost: ctx?.ip ?? "127.0.0.1",
             clientAddress: ctx?.ip ?? "127.0.0.1",

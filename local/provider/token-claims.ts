@@ -47,12 +47,17 @@ export function accessTokenCustomizer(realm: Realm) {
     const origins = webOrigins(client);
     const audiences = audienceFor(realm, clientId);
     const { exp, iat, jti, iss } = parts.payload;
+    // Keycloak names the login time in access tokens of browser sessions (code flow, and their
+    // refreshes), not in password-grant or service-account tokens.
+    const entities = ctx?.oidc.entities as { AuthorizationCode?: { authTime?: number }; RefreshToken?: { authTime?: number } } | undefined;
+    const authTime = isServiceAccount ? undefined : (entities?.AuthorizationCode?.authTime ?? entities?.RefreshToken?.authTime);
 
     parts.header = { typ: "JWT" };
     // Rebuilt from scratch (not merged) so oidc-provider-only claims such as client_id for users go away.
     parts.payload = {
       exp,
       iat,
+      ...(typeof authTime === "number" ? { auth_time: authTime } : {}),
       jti,
       iss,
       aud: audiences.length === 1 ? audiences[0] : audiences,

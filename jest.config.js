@@ -11,5 +11,7 @@ export default {
     "^.+\\.ts$": ["ts-jest", { useESM: true, diagnostics: false }],
   },
   testMatch: ["<rootDir>/test/**/*.test.ts"],
+  // Real Keycloak (Java, Maven) runs only under `npm run test:keycloak` (jest.keycloak.config.js).
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/keycloak/"],
   testTimeout: 30000,
 };

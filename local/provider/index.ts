@@ -115,14 +115,8 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
     };
     // Keycloak puts the session id (`sid`) in every user token; oidc-provider only for back-channel logout clients.
     next.Client.prototype.includeSid = () => true;
-    // Keycloak's ID tokens carry `typ: JWT` in their header, as its access tokens do (token-claims.ts);
-    // oidc-provider signs them without one and has no hook for it, so they are signed again.
-    const issue = next.IdToken.prototype.issue;
-    next.IdToken.prototype.issue = async function issueWithTyp(this: InstanceType<Provider["IdToken"]>, ...args: Parameters<typeof issue>) {
-      const token = await issue.apply(this, args);
-      return args[0]?.use === "idtoken" ? keys.withHeaderTyp(token, "JWT") : token;
-    };
-    keycloakTokenEndpoint(next);
+    // Token responses, errors and ID tokens as Keycloak's (token-endpoint.ts).
+    keycloakTokenEndpoint(next, { reshapeIdToken: (idToken, accessToken) => keys.reshapeIdToken(idToken, accessToken) });
     registerPasswordGrant(next, {
       realm,
       accounts,

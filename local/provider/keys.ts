@@ -3,7 +3,7 @@
  * nothing secret is ever committed. Like a fresh Keycloak realm, the key set has one RS256 signing
  * key and one RSA-OAEP encryption key.
  */
-import { createPrivateKey, generateKeyPair, sign, type JsonWebKey } from "node:crypto";
+import { createHash, createPrivateKey, generateKeyPair, randomUUID, sign, type JsonWebKey } from "node:crypto";
 import { promisify } from "node:util";
 import { calculateJwkThumbprint, type JWK } from "jose";
 
@@ -100,16 +100,33 @@ export class KeyRing {
   }
 
   /**
-   * The same RS256 JWT with `typ` set in its header (`alg`, `typ`, `kid`, in Keycloak's order),
-   * signed again by the key its `kid` names. The payload is left byte for byte as it was.
+   * An ID token as Keycloak writes it: `typ: JWT` in the header (`alg`, `typ`, `kid`, Keycloak's
+   * order), and the claims Keycloak always adds and oidc-provider may not: `jti`, `azp`, `acr`,
+   * `at_hash` of the access token issued with it, and that token's `auth_time` (browser logins). Signed again by the key its `kid` names; the
+   * other claims are left as they were.
    */
-  withHeaderTyp(jwt: string, typ: string): string {
-    const [header = "", payload = ""] = jwt.split(".");
+  reshapeIdToken(idToken: string, accessToken: string | undefined): string {
+    const [header = "", payload = ""] = idToken.split(".");
     const { alg, kid, ...rest } = JSON.parse(Buffer.from(header, "base64url").toString("utf8")) as { alg?: string; kid?: string };
-    if (alg !== "RS256" || kid === undefined) return jwt;
+    if (alg !== "RS256" || kid === undefined) return idToken;
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
+    const atHash = accessToken === undefined ? undefined : createHash("sha256").update(accessToken).digest().subarray(0, 16).toString("base64url");
+    let access: Record<string, unknown> = {};
+    try {
+      access = JSON.parse(Buffer.from(accessToken?.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+    } catch {
+      // not a JWT: nothing to take from it
+    }
+    const reshaped = {
+      ...claims,
+      ...(claims.auth_time === undefined && typeof access.auth_time === "number" ? { auth_time: access.auth_time } : {}),
+      jti: claims.jti ?? randomUUID(),
+      ...(claims.azp === undefined && typeof claims.aud === "string" ? { azp: claims.aud } : {}),
+      ...(claims.at_hash === undefined && atHash !== undefined ? { at_hash: atHash } : {}),
+      acr: claims.acr ?? "1",
+    };
     const key = this.find(kid).jwk;
-    const newHeader = Buffer.from(JSON.stringify({ alg, typ, kid, ...rest })).toString("base64url");
-    const input = `${newHeader}.${payload}`;
+    const input = `${Buffer.from(JSON.stringify({ alg, typ: "JWT", kid, ...rest })).toString("base64url")}.${Buffer.from(JSON.stringify(reshaped)).toString("base64url")}`;
     const signature = sign("RSA-SHA256", Buffer.from(input), createPrivateKey({ key: key as unknown as JsonWebKey, format: "jwk" }));
     return `${input}.${signature.toString("base64url")}`;
   }

@@ -7,6 +7,7 @@
  *   session id, `sid`) for user tokens;
  * - errors: Keycloak's codes and descriptions where oidc-provider words them differently (a failed
  *   client authentication is `401 unauthorized_client` in Keycloak);
+ * - ID tokens reshaped as Keycloak's (header `typ`, `jti`, `acr`, `at_hash`: KeyRing.reshapeIdToken);
  * - an authorization code whose redemption failed (a wrong PKCE verifier) is spent, as Keycloak
  *   spends it, instead of staying redeemable.
  *
@@ -14,12 +15,28 @@
  */
 import type { KoaContextWithOIDC, Provider } from "oidc-provider";
 
-/** oidc-provider's wording -> Keycloak's, per error code. */
-const KEYCLOAK_ERRORS: Record<string, { status?: number; error?: string; description: string | ((grantType: string) => string | undefined) }> = {
-  invalid_client: { status: 401, error: "unauthorized_client", description: "Invalid client or Invalid client credentials" },
-  unsupported_grant_type: { description: "Unsupported grant_type" },
-  invalid_grant: { description: (grantType) => (grantType === "refresh_token" ? "Invalid refresh token" : undefined) },
-};
+interface KeycloakError {
+  readonly status?: number;
+  readonly error: string;
+  readonly description: string;
+}
+
+/** oidc-provider's error -> Keycloak's, or undefined to leave it as it is. */
+function keycloakError(error: string, description: unknown, grantType: string): KeycloakError | undefined {
+  if (error === "invalid_client") return { status: 401, error: "unauthorized_client", description: "Invalid client or Invalid client credentials" };
+  if (error === "unsupported_grant_type") return { error, description: "Unsupported grant_type" };
+  if (error === "invalid_grant" && grantType === "refresh_token") return { error, description: "Invalid refresh token" };
+  if (error === "invalid_request" && description === "requested grant type is not allowed for this client") {
+    if (grantType === "password") return { error: "unauthorized_client", description: "Client not allowed for direct access grants" };
+    if (grantType === "client_credentials") return { error: "unauthorized_client", description: "Client not enabled to retrieve service account" };
+  }
+  return undefined;
+}
+
+export interface TokenEndpointDeps {
+  /** The ID token of a response as Keycloak would have issued it, given the access token beside it. */
+  readonly reshapeIdToken: (idToken: string, accessToken: string | undefined) => string;
+}
 
 function payloadOf(jwt: unknown): Record<string, unknown> {
   if (typeof jwt !== "string") return {};
@@ -30,7 +47,7 @@ function payloadOf(jwt: unknown): Record<string, unknown> {
   }
 }
 
-export function keycloakTokenEndpoint(provider: Provider): void {
+export function keycloakTokenEndpoint(provider: Provider, deps: TokenEndpointDeps): void {
   provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     await next();
     if (ctx.oidc?.route !== "token" || typeof ctx.body !== "object" || ctx.body === null || Buffer.isBuffer(ctx.body)) return;
@@ -47,15 +64,15 @@ export function keycloakTokenEndpoint(provider: Provider): void {
         refresh_expires_in: body.refresh_expires_in ?? (typeof body.refresh_token === "string" ? (refreshToken?.expiration ?? 0) : 0),
         "not-before-policy": 0,
         ...(typeof claims.sid === "string" ? { session_state: claims.sid } : {}),
+        ...(typeof body.id_token === "string" ? { id_token: deps.reshapeIdToken(body.id_token, body.access_token) } : {}),
       };
       return;
     }
 
     const code = typeof body.error === "string" ? body.error : "";
-    const mapped = KEYCLOAK_ERRORS[code];
+    const mapped = keycloakError(code, body.error_description, grantType);
     if (mapped !== undefined) {
-      const description = typeof mapped.description === "function" ? mapped.description(grantType) : mapped.description;
-      ctx.body = { error: mapped.error ?? code, error_description: description ?? body.error_description };
+      ctx.body = { error: mapped.error, error_description: mapped.description };
       if (mapped.status !== undefined) ctx.status = mapped.status;
     }
     if (grantType === "authorization_code" && code === "invalid_grant" && typeof params.code === "string") {

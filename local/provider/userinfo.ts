@@ -26,10 +26,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
+/** Keycloak answers userinfo errors with the challenge alone, and an empty body. */
 function bearerError(res: ServerResponse, realm: string, status: number, error: string, description: string): void {
-  sendJson(res, status, { error, error_description: description }, {
-    "WWW-Authenticate": `Bearer realm="${realm}", error="${error}", error_description="${description}"`,
-  });
+  res.statusCode = status;
+  res.setHeader("Cache-Control", "no-store");
+  res.setHeader("WWW-Authenticate", `Bearer realm="${realm}", error="${error}", error_description="${description}"`);
+  res.end();
 }
 
 export async function handleUserinfo(deps: UserinfoDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {

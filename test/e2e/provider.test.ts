@@ -217,7 +217,7 @@ describe("local Keycloak provider", () => {
       {},
     );
     expect(status).toBe(400);
-    expect(body.error).toBe("invalid_request");
+    expect(body).toEqual({ error: "unauthorized_client", error_description: "Client not allowed for direct access grants" });
   });
 
   it("allows CORS on the token endpoint only for the client's web origins", async () => {

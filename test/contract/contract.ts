@@ -11,6 +11,7 @@
  * docs/keycloak.md lists it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { createHash } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
@@ -97,6 +98,26 @@ const SERVICE_ACCOUNT_ACCESS_TOKEN = sorted({
   scope: "string",
   email_verified: "boolean",
   preferred_username: "string",
+});
+/** Keycloak's ID token for a login: who, which session, the access token's hash. */
+const ID_TOKEN = sorted({
+  exp: "number",
+  iat: "number",
+  jti: "string",
+  iss: "string",
+  aud: "string",
+  sub: "string",
+  typ: "string",
+  azp: "string",
+  sid: "string",
+  at_hash: "string",
+  acr: "string",
+  email_verified: "boolean",
+  name: "string",
+  preferred_username: "string",
+  given_name: "string",
+  family_name: "string",
+  email: "string",
 });
 const USER_TOKEN_RESPONSE = ["access_token", "expires_in", "id_token", "not-before-policy", "refresh_expires_in", "refresh_token", "scope", "session_state", "token_type"];
 const CLIENT_TOKEN_RESPONSE = ["access_token", "expires_in", "not-before-policy", "refresh_expires_in", "scope", "token_type"];
@@ -228,7 +249,10 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest): vo
       const id = payloadOf(alice.id_token ?? "");
       const access = payloadOf(alice.access_token ?? "");
       expect(headerOf(alice.id_token ?? "")).toEqual({ alg: "RS256", typ: "JWT", kid: kidOf(alice.access_token ?? "") });
-      expect(id).toMatchObject({ iss: subject.issuer, typ: "ID", aud: "api-client", azp: "api-client", sub: access.sub, sid: access.sid, preferred_username: "alice" });
+      expect(shapeOf(id)).toEqual(ID_TOKEN);
+      expect(id).toMatchObject({ iss: subject.issuer, typ: "ID", aud: "api-client", azp: "api-client", sub: access.sub, sid: access.sid, acr: "1", preferred_username: "alice" });
+      // at_hash: the left half of the access token's SHA-256 (OpenID Connect Core 3.1.3.6).
+      expect(id.at_hash).toBe(createHash("sha256").update(alice.access_token ?? "").digest().subarray(0, 16).toString("base64url"));
     });
 
     test("client credentials (api-client): the service account's token, claim by claim", () => {
@@ -270,7 +294,10 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest): vo
       expect(Number(claims.iat) - Number(claims.auth_time)).toBeLessThan(60);
       expect(scopes(claims)).toEqual(["email", "openid", "profile"]);
       expect(browserTokens.body.session_state).toBe(claims.sid);
-      expect(payloadOf(browserTokens.body.id_token ?? "")).toMatchObject({ typ: "ID", aud: "api-docs", sub: users.alice, sid: claims.sid });
+      const id = payloadOf(browserTokens.body.id_token ?? "");
+      expect(headerOf(browserTokens.body.id_token ?? "")).toEqual({ alg: "RS256", typ: "JWT", kid: kidOf(browserTokens.body.access_token ?? "") });
+      expect(shapeOf(id)).toEqual(sorted({ ...ID_TOKEN, auth_time: "number" }));
+      expect(id).toMatchObject({ typ: "ID", aud: "api-docs", azp: "api-docs", sub: users.alice, sid: claims.sid, auth_time: claims.auth_time });
     });
 
     test("authorization code + PKCE: a wrong verifier is refused, and spends the code", async () => {
@@ -345,6 +372,7 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest): vo
       ["a wrong password", () => tokenRequest(subject.issuer, { grant_type: "password", username: "alice", password: "not-alice", scope: "openid" }), 401, { error: "invalid_grant", error_description: "Invalid user credentials" }],
       ["an unknown user", () => tokenRequest(subject.issuer, { grant_type: "password", username: "mallory", password: "mallory" }), 401, { error: "invalid_grant", error_description: "Invalid user credentials" }],
       ["a wrong client secret", () => tokenRequest(subject.issuer, { grant_type: "client_credentials" }, { id: API_CLIENT.id, secret: "wrong" }), 401, { error: "unauthorized_client", error_description: "Invalid client or Invalid client credentials" }],
+      ["the public client asking for a password grant", () => tokenRequest(subject.issuer, { grant_type: "password", username: "alice", password: "alice", client_id: "api-docs" }, null), 400, { error: "unauthorized_client", error_description: "Client not allowed for direct access grants" }],
       ["a refresh token it never issued", () => tokenRequest(subject.issuer, { grant_type: "refresh_token", refresh_token: "not-a-refresh-token" }), 400, { error: "invalid_grant", error_description: "Invalid refresh token" }],
       ["an unsupported grant type", () => tokenRequest(subject.issuer, { grant_type: "urn:example:nothing" }), 400, { error: "unsupported_grant_type", error_description: "Unsupported grant_type" }],
     ])("%s", async (_case, request, status, body) => {
@@ -362,8 +390,9 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest): vo
     });
 
     test("refuses a bad token with 401 and an RFC 6750 challenge", async () => {
-      const { status, headers } = await userinfo(subject.issuer, "abc.def.ghi");
+      const { status, headers, body } = await userinfo(subject.issuer, "abc.def.ghi");
       expect(status).toBe(401);
+      expect(body).toEqual({}); // the challenge says it all: an empty body
       expect(headers.get("www-authenticate")).toBe('Bearer realm="demo", error="invalid_token", error_description="Token verification failed"');
     });
   });

@@ -8,7 +8,7 @@ export interface KcProcess {
   readonly child: ChildProcess;
   /** Every line printed so far, stdout and stderr merged. */
   readonly lines: readonly string[];
-  /** Resolves with the exit code (or 128 + signal number style: null code -> signal name). */
+  /** Resolves once the process has exited: its exit code, or the signal that ended it. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves with the first line matching, rejects if the process exits first. */
   waitForLine(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>;

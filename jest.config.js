@@ -15,5 +15,7 @@ export default {
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   // No test reaches beyond loopback (test/helpers/loopback-only.ts).
   setupFiles: ["<rootDir>/test/helpers/loopback-only.ts"],
+  // Real Keycloak (Java, Maven) runs only under `npm run test:keycloak` (jest.keycloak.config.js).
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/keycloak/"],
   testTimeout: 30000,
 };

@@ -1,10 +1,14 @@
 /**
- * `npm start`: Keycloak (docker compose, or the embedded provider when nothing answers at the
- * issuer) and the API under serverless-offline, with one ready line. Ctrl-C stops all of it.
+ * `npm start`: Keycloak (a running one, from `npm run keycloak` or `docker compose up`, or the
+ * embedded provider when nothing answers at the issuer) and the API under serverless-offline,
+ * with one ready line naming the provider (and Keycloak's version). Ctrl-C stops all of it.
  * Env: KEYCLOAK_ISSUER (default http://localhost:8080/realms/demo), PORT (3000), LAMBDA_PORT (3002).
  */
 import { ROUTES } from "../functions/routes.js";
 import { createConsoleFilter } from "./console-lines.js";
+import { keycloakServerVersion } from "./keycloak/server-info.js";
+import { adminCredentials } from "./keycloak/server.js";
+import { keycloakVersion } from "./keycloak/version.js";
 import { startStack } from "./stack.js";
 
 const started = performance.now();
@@ -22,8 +26,17 @@ try {
       if (shown !== undefined) console.log(shown);
     },
   });
+  let provider = "embedded OpenID provider (realm file keycloak/realm-demo.json)";
+  if (stack.providerKind === "keycloak") {
+    // A running Keycloak (npm run keycloak, docker compose up): say which one.
+    const found = await keycloakServerVersion(stack.issuer, adminCredentials());
+    const tested = keycloakVersion().version;
+    provider =
+      "version" in found
+        ? `Keycloak ${found.version}${found.version === tested ? "" : ` (this project is tested with ${tested})`}`
+        : `Keycloak (version unknown: ${found.unknown})`;
+  }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const provider = stack.providerKind === "embedded" ? "embedded OpenID provider (realm file keycloak/realm-demo.json)" : "Keycloak";
   console.log(`provider: ${provider} at ${stack.issuer}`);
   console.log("routes (REST API under /dev, TOKEN authorizer; HTTP API at the root, payload 2.0 authorizer):");
   for (const route of ROUTES) {

@@ -13,11 +13,13 @@ import { originAllowed, uriMatches } from "./clients.js";
 import { buildConfiguration, REALM_RESOURCE, resourceServerInfo, ROUTES } from "./configuration.js";
 import { handleInteraction } from "./interactions.js";
 import { KeyRing } from "./keys.js";
+import { handleRefreshTokenLogout } from "./logout.js";
 import { registerPasswordGrant } from "./password-grant.js";
 import { MemoryStore } from "./memory-store.js";
 import { Provider } from "./oidc-provider.js";
 import { loadRealm, type Realm } from "./realm.js";
 import { effectiveScopes } from "./scopes.js";
+import { keycloakTokenEndpoint } from "./token-endpoint.js";
 import { handleUserinfo } from "./userinfo.js";
 
 export const DEFAULT_ISSUER = "http://localhost:8080/realms/demo";
@@ -38,6 +40,17 @@ export interface RunningProvider {
   close(): Promise<void>;
   /** Signs later tokens with a fresh key (new kid); earlier keys stay in the JWKS for verification. */
   rotateSigningKey(): Promise<void>;
+  /** The realm's signing keys, changed the way Keycloak's key providers are (see keys.ts). */
+  readonly signingKeys: {
+    /** The kid new tokens are signed with. */
+    active(): string;
+    /** A new key above every other in priority; its kid. */
+    add(): Promise<string>;
+    /** false: passive (published, signs nothing); true: active again. */
+    setActive(kid: string, active: boolean): void;
+    /** Deleted, from the JWKS too. */
+    remove(kid: string): void;
+  };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -67,6 +80,8 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
   const cookieKeys = [randomBytes(32).toString("base64url")];
   // One store for the provider's lifetime: key rotation swaps provider instances, not sessions.
   const store = new MemoryStore();
+  // Session ids ended by a logout: userinfo refuses their access tokens, as Keycloak's does.
+  const endedSessions = new Set<string>();
   const host = opts.host ?? "127.0.0.1";
   const fixedIssuer = opts.issuer?.replace(/\/$/, "");
   const port = opts.port ?? (fixedIssuer ? Number(new URL(fixedIssuer).port || 80) : 8080);
@@ -100,6 +115,8 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
     };
     // Keycloak puts the session id (`sid`) in every user token; oidc-provider only for back-channel logout clients.
     next.Client.prototype.includeSid = () => true;
+    // Token responses, errors and ID tokens as Keycloak's (token-endpoint.ts).
+    keycloakTokenEndpoint(next, { reshapeIdToken: (idToken, accessToken) => keys.reshapeIdToken(idToken, accessToken) });
     registerPasswordGrant(next, {
       realm,
       accounts,
@@ -126,12 +143,17 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
     req.headers["x-forwarded-proto"] = issuerUrl.protocol.slice(0, -1);
 
     const rest = url.pathname.slice(base.length) || "/";
+    if (rest === ROUTES.end_session && req.method === "POST") {
+      await handleRefreshTokenLogout({ realm, provider: () => provider as Provider, endSession: (sid) => endedSessions.add(sid) }, req, res);
+      return;
+    }
     if (rest === ROUTES.userinfo) {
       await handleUserinfo(
         {
           issuer,
           realm,
           signingKeys: () => keys.publicSigningJwks(),
+          sessionEnded: (sid) => endedSessions.has(sid),
           corsOrigin: (clientId, origin) => {
             const client = realm.client(clientId);
             return client !== undefined && originAllowed(client, origin);
@@ -196,6 +218,22 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
       // oidc-provider's key set is fixed per instance, so swap in a new instance. Its grants, sessions
       // and refresh tokens live in `store`, which carries over.
       build();
+    },
+    signingKeys: {
+      active: () => keys.activeSigningKid,
+      async add() {
+        const kid = await keys.add();
+        build();
+        return kid;
+      },
+      setActive(kid, active) {
+        keys.setActive(kid, active);
+        build();
+      },
+      remove(kid) {
+        keys.remove(kid);
+        build();
+      },
     },
   };
 }

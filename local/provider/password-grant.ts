@@ -9,7 +9,7 @@ import type { TokenEndpointGrantContext } from "oidc-provider";
 import { errors, type Provider } from "./oidc-provider.js";
 import type { Accounts } from "./accounts.js";
 import type { Realm } from "./realm.js";
-import { effectiveScopes, KNOWN_SCOPES } from "./scopes.js";
+import { effectiveScopes, KNOWN_SCOPES, scopeClaim } from "./scopes.js";
 import { userId } from "./realm.js";
 
 interface PasswordParams {
@@ -35,9 +35,9 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     }
 
     const user = deps.accounts.authenticate(params.username, params.password);
-    // Same answer for unknown users and wrong passwords, as Keycloak gives, so usernames can't be probed.
-    // (oidc-provider's InvalidGrant would replace the description with a generic one.)
-    if (!user) throw new errors.CustomOIDCProviderError("invalid_grant", "Invalid user credentials");
+    // Same answer for unknown users and wrong passwords, as Keycloak gives, so usernames can't be probed:
+    // 401 invalid_grant. (oidc-provider's InvalidGrant would replace the description with a generic one.)
+    if (!user) throw Object.assign(new errors.CustomOIDCProviderError("invalid_grant", "Invalid user credentials"), { status: 401, statusCode: 401 });
     const accountId = userId(user);
 
     const scopes = effectiveScopes(realmClient, (params.scope ?? "").split(" ").filter(Boolean));
@@ -90,7 +90,8 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
       ...(idToken ? { id_token: idToken } : {}),
       "not-before-policy": 0,
       session_state: sid,
-      scope: at.scope ?? scope,
+      // Keycloak lists only the scopes it shows in tokens (openid, profile, email, ...).
+      scope: scopeClaim(scopes),
     };
   };
 

@@ -47,12 +47,17 @@ export function accessTokenCustomizer(realm: Realm) {
     const origins = webOrigins(client);
     const audiences = audienceFor(realm, clientId);
     const { exp, iat, jti, iss } = parts.payload;
+    // Keycloak names the login time in access tokens of browser sessions (code flow, and their
+    // refreshes), not in password-grant or service-account tokens.
+    const entities = ctx?.oidc.entities as { AuthorizationCode?: { authTime?: number }; RefreshToken?: { authTime?: number } } | undefined;
+    const authTime = isServiceAccount ? undefined : (entities?.AuthorizationCode?.authTime ?? entities?.RefreshToken?.authTime);
 
     parts.header = { typ: "JWT" };
     // Rebuilt from scratch (not merged) so oidc-provider-only claims such as client_id for users go away.
     parts.payload = {
       exp,
       iat,
+      ...(typeof authTime === "number" ? { auth_time: authTime } : {}),
       jti,
       iss,
       aud: audiences.length === 1 ? audiences[0] : audiences,
@@ -66,9 +71,10 @@ export function accessTokenCustomizer(realm: Realm) {
       scope: scopeClaim(scopes),
       ...(scopes.has("email") ? emailClaims(user) : {}),
       ...(scopes.has("profile") ? profileClaims(user) : {}),
-      ...(isServiceAccount
+      ...(isServiceAccount && scopes.has("service_account")
         ? {
-            // Keycloak's `service_account` scope mappers.
+            // Keycloak's `service_account` client scope, when the client has it (the demo realm's
+            // clients list their scopes and leave it out, so Keycloak adds none of these).
             client_id: clientId,
             clientHost: ctx?.ip ?? "127.0.0.1",
             clientAddress: ctx?.ip ?? "127.0.0.1",

@@ -13,6 +13,8 @@ export interface UserinfoDeps {
   issuer: string;
   realm: Realm;
   signingKeys: () => { keys: JWK[] };
+  /** True for a session id a logout has ended. */
+  sessionEnded: (sid: string) => boolean;
   corsOrigin: (clientId: string, origin: string) => boolean;
 }
 
@@ -24,10 +26,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
-function bearerError(res: ServerResponse, status: number, error: string, description: string): void {
-  sendJson(res, status, { error, error_description: description }, {
-    "WWW-Authenticate": `Bearer realm="userinfo", error="${error}", error_description="${description}"`,
-  });
+/** Keycloak answers userinfo errors with the challenge alone, and an empty body. */
+function bearerError(res: ServerResponse, realm: string, status: number, error: string, description: string): void {
+  res.statusCode = status;
+  res.setHeader("Cache-Control", "no-store");
+  res.setHeader("WWW-Authenticate", `Bearer realm="${realm}", error="${error}", error_description="${description}"`);
+  res.end();
 }
 
 export async function handleUserinfo(deps: UserinfoDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -49,7 +53,7 @@ export async function handleUserinfo(deps: UserinfoDeps, req: IncomingMessage, r
 
   const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
   if (!match?.[1]) {
-    bearerError(res, 401, "invalid_request", "Token not provided");
+    bearerError(res, deps.realm.name, 401, "invalid_request", "Token not provided");
     return;
   }
 
@@ -62,11 +66,15 @@ export async function handleUserinfo(deps: UserinfoDeps, req: IncomingMessage, r
     }));
   } catch (error) {
     const description = error instanceof joseErrors.JWTExpired ? "Token expired" : "Token verification failed";
-    bearerError(res, 401, "invalid_token", description);
+    bearerError(res, deps.realm.name, 401, "invalid_token", description);
+    return;
+  }
+  if (typeof payload.sid === "string" && deps.sessionEnded(payload.sid)) {
+    bearerError(res, deps.realm.name, 401, "invalid_token", "user_session_not_found");
     return;
   }
   if (payload.typ !== "Bearer") {
-    bearerError(res, 401, "invalid_token", "Wrong token type");
+    bearerError(res, deps.realm.name, 401, "invalid_token", "Wrong token type");
     return;
   }
 
@@ -75,13 +83,13 @@ export async function handleUserinfo(deps: UserinfoDeps, req: IncomingMessage, r
 
   const scopes = new Set(typeof payload.scope === "string" ? payload.scope.split(" ") : []);
   if (!scopes.has("openid")) {
-    bearerError(res, 403, "insufficient_scope", "Missing openid scope");
+    bearerError(res, deps.realm.name, 403, "insufficient_scope", "Missing openid scope");
     return;
   }
   const sub = typeof payload.sub === "string" ? payload.sub : "";
   const user = deps.realm.userById(sub);
   if (!user || user.enabled === false) {
-    bearerError(res, 401, "invalid_token", "User not found or disabled");
+    bearerError(res, deps.realm.name, 401, "invalid_token", "User not found or disabled");
     return;
   }
   sendJson(res, 200, {

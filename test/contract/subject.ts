@@ -1,0 +1,55 @@
+/**
+ * The provider under test: an issuer (real Keycloak, or the embedded provider) serving the demo
+ * realm, the API in front of it under serverless-offline, and what the contract needs to do to
+ * the realm the way its operator would (rotate signing keys). test/contract/contract.ts holds the
+ * contract; test/e2e/contract-embedded.test.ts and test/keycloak/keycloak.test.ts bind it.
+ */
+import type { RunningStack } from "../../local/stack.js";
+import type { ClientCredentials } from "../helpers/oidc-client.js";
+
+/** The authorizer's key cache in the contract's stack: short, so a test can wait it out. */
+export const CONTRACT_JWKS = { maxAgeSeconds: 6, cooldownSeconds: 2 } as const;
+
+/** A confidential client with a service account and no audience mapper: its tokens lack secured-api. */
+export const NO_AUDIENCE_CLIENT: ClientCredentials = { id: "no-audience-client", secret: "no-audience-secret" };
+
+/** Environment for the contract's serverless-offline stack, whose origin is also the docs page's. */
+export function contractStackEnv(origin: string): Record<string, string> {
+  return {
+    CORS_ORIGINS: origin,
+    KEYCLOAK_JWKS_MAX_AGE_SECONDS: String(CONTRACT_JWKS.maxAgeSeconds),
+    KEYCLOAK_JWKS_COOLDOWN_SECONDS: String(CONTRACT_JWKS.cooldownSeconds),
+  };
+}
+
+/** The realm's signing keys, changed the way an operator changes them. */
+export interface SigningKeys {
+  /** The kid new access tokens are signed with. */
+  active(): Promise<string>;
+  /** A new RS256 key with a higher priority than any other: later tokens are signed with it. Its kid. */
+  add(): Promise<string>;
+  /** The key stops signing but stays published for verification (Keycloak: `active` off). */
+  makePassive(kid: string): Promise<void>;
+  /** The key is gone, from the JWKS too (Keycloak: the key provider deleted). */
+  remove(kid: string): Promise<void>;
+}
+
+export interface ProviderUnderTest {
+  /** File-name friendly: screenshots are named after it. */
+  readonly kind: "embedded" | "keycloak";
+  /** For test names: "the embedded provider", "Keycloak 26.4.2". */
+  readonly label: string;
+  readonly issuer: string;
+  /** serverless-offline in front of the issuer, env from contractStackEnv(stack.baseUrl). */
+  readonly stack: RunningStack;
+  /** serverless-offline's output lines (the authorizer's decision logs among them). */
+  readonly output: readonly string[];
+  /** The api-docs client's redirect URIs and web origins allow stack.baseUrl. */
+  readonly docsOrigin: string;
+  /**
+   * What the authorizer logs when handed this provider's refresh token: Keycloak's are HS512 JWTs
+   * (refused on `alg`), the embedded provider's are opaque strings (refused as malformed).
+   */
+  readonly refreshTokenReason: "algorithm_not_allowed" | "malformed_token";
+  readonly keys: SigningKeys;
+}

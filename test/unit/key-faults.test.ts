@@ -24,10 +24,10 @@ async function realm(keys: Record<string, unknown>[]): Promise<IdpStub> {
   return idp;
 }
 
-function verifierFor(idp: IdpStub, clock = { now: 1_000_000 }, failureBackoffMs = 5000): AccessTokenVerifier {
+function verifierFor(idp: IdpStub, clock = { now: 1_000_000 }, failureBackoffMs = 5000, timeoutMs = TIMEOUT_MS): AccessTokenVerifier {
   const cache = new JwksCache({
     issuer: idp.issuer,
-    fetchJson: createFetchJson({ timeoutMs: TIMEOUT_MS, allowHttp: false }),
+    fetchJson: createFetchJson({ timeoutMs, allowHttp: false }),
     maxAgeMs: 600_000,
     cooldownMs: 30_000,
     failureBackoffMs,
@@ -169,7 +169,9 @@ describe("rotation", () => {
   test("a flood of random kids costs at most one refetch per cooldown", async () => {
     const idp = await realm([key.jwk]);
     const clock = { now: 1_000_000 };
-    const verifier = verifierFor(idp, clock);
+    // A generous fetch timeout: 2000 verifications in one tick can hold the event loop past a short
+    // one on a loaded machine, and this test counts refetches, not timeouts.
+    const verifier = verifierFor(idp, clock, 5000, 10_000);
     await verifier.verify(accessToken(key, idp.issuer));
     // Signed up front: signing in the loop would block the event loop past the fetch timeout.
     const forged = Array.from({ length: 2000 }, (_, i) => accessToken({ ...key, kid: `flood-${i}` }, idp.issuer));

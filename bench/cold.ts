@@ -88,7 +88,15 @@ export async function coldFigures(ctx: BenchContext, parts: { cold: boolean; bur
   const scriptArgs = (script: string, payloadFile: string) => ["--input-type=module", "-e", script, ctx.bundle.url, payloadFile];
 
   if (parts.cold) {
-    figures.push(figure({ name: "cold.bundle-size", unit: "KB", runs: [ctx.bundle.bytes / 1024], target: { on: "value", op: "<", limit: 100 }, about: "the authorizer bundle as serverless package builds it" }));
+    figures.push(
+      figure({
+        name: "cold.bundle-size",
+        unit: "KB",
+        runs: [ctx.bundle.bytes / 1024],
+        target: { on: "value", op: "<", limit: 100 },
+        about: "the authorizer bundle as serverless package builds it",
+      }),
+    );
     // "bare" is the same script and payload, exiting before it imports the bundle (the baseline);
     // "node-e" is a plain `node -e ""`, printed for reference.
     const modes = ["node-e", "bare", "import", "first", "after-init"] as const;
@@ -114,8 +122,14 @@ export async function coldFigures(ctx: BenchContext, parts: { cold: boolean; bur
         const [token] = await validTokens(own, ctx.audience, 1);
         const payloadFile = join(ctx.tmp, `cold-${mode}.json`);
         const event = JSON.parse(eventJson("http-v2", `Bearer ${token as string}`)) as unknown;
-        await writeFile(payloadFile, JSON.stringify({ mode, exportName: ctx.bundle.exportName, event, context: lambdaContext(ctx.lambda), statsUrl, realm: own.realm, jwksBefore: 0 }));
-        const { ms, fd3, output } = await runMeasured(scriptArgs(FIRST, payloadFile), { ...spawnOptions, env: { ...deployed.env, KEYCLOAK_ISSUER: own.issuer } });
+        await writeFile(
+          payloadFile,
+          JSON.stringify({ mode, exportName: ctx.bundle.exportName, event, context: lambdaContext(ctx.lambda), statsUrl, realm: own.realm, jwksBefore: 0 }),
+        );
+        const { ms, fd3, output } = await runMeasured(scriptArgs(FIRST, payloadFile), {
+          ...spawnOptions,
+          env: { ...deployed.env, KEYCLOAK_ISSUER: own.issuer },
+        });
         const after = idp.counts(own.realm);
         const result = JSON.parse(fd3) as FirstReport;
         if (result.error !== undefined) throw new Error(`cold start (${mode}) was refused: ${JSON.stringify(result.error)}`);
@@ -139,13 +153,47 @@ export async function coldFigures(ctx: BenchContext, parts: { cold: boolean; bur
     const above = (runs: number[], base: number[] = wall.bare) => runs.map((ms, i) => ms - (base[i] as number));
     figures.push(
       figure({ name: "cold.node-e", unit: "ms", runs: wall["node-e"], about: "wall time of node -e '' (same flags and environment)" }),
-      figure({ name: "cold.node-bare", unit: "ms", runs: wall.bare, about: "wall time of the cold-start script (ESM, reads its payload) exiting before it imports the bundle: the baseline below" }),
-      figure({ name: "cold.import/node-bare", unit: "ms", runs: above(wall.import), baselineRuns: wall.bare, about: "wall time above cold.node-bare: import the bundle, exit" }),
-      figure({ name: "cold.first-answer/node-bare", unit: "ms", runs: above(wall.first), baselineRuns: wall.bare, about: "wall time above cold.node-bare: import, first answer (discovery and JWKS from the local server), exit" }),
-      figure({ name: "cold.import.cpu/node-bare.cpu", unit: "ms", runs: above(cpu.import, cpu.bare), baselineRuns: cpu.bare, about: "CPU time (user+system) above the bare script's: import the bundle (steadier than wall time on a busy machine)" }),
-      figure({ name: "cold.first-answer.cpu/node-bare.cpu", unit: "ms", runs: above(cpu.first, cpu.bare), baselineRuns: cpu.bare, about: "CPU time above the bare script's: import and first answer" }),
+      figure({
+        name: "cold.node-bare",
+        unit: "ms",
+        runs: wall.bare,
+        about: "wall time of the cold-start script (ESM, reads its payload) exiting before it imports the bundle: the baseline below",
+      }),
+      figure({
+        name: "cold.import/node-bare",
+        unit: "ms",
+        runs: above(wall.import),
+        baselineRuns: wall.bare,
+        about: "wall time above cold.node-bare: import the bundle, exit",
+      }),
+      figure({
+        name: "cold.first-answer/node-bare",
+        unit: "ms",
+        runs: above(wall.first),
+        baselineRuns: wall.bare,
+        about: "wall time above cold.node-bare: import, first answer (discovery and JWKS from the local server), exit",
+      }),
+      figure({
+        name: "cold.import.cpu/node-bare.cpu",
+        unit: "ms",
+        runs: above(cpu.import, cpu.bare),
+        baselineRuns: cpu.bare,
+        about: "CPU time (user+system) above the bare script's: import the bundle (steadier than wall time on a busy machine)",
+      }),
+      figure({
+        name: "cold.first-answer.cpu/node-bare.cpu",
+        unit: "ms",
+        runs: above(cpu.first, cpu.bare),
+        baselineRuns: cpu.bare,
+        about: "CPU time above the bare script's: import and first answer",
+      }),
       figure({ name: "cold.import.in-process", unit: "ms", runs: inProcess.importMs, about: "await import(bundle), timed inside the process" }),
-      figure({ name: "cold.first-answer.latency", unit: "ms", runs: inProcess.firstAnswerMs, about: "first invocation right after import (init's key prefetch still in flight)" }),
+      figure({
+        name: "cold.first-answer.latency",
+        unit: "ms",
+        runs: inProcess.firstAnswerMs,
+        about: "first invocation right after import (init's key prefetch still in flight)",
+      }),
       figure({
         name: "cold.first-answer.after-init/first-answer.latency",
         unit: "ms",
@@ -153,8 +201,20 @@ export async function coldFigures(ctx: BenchContext, parts: { cold: boolean; bur
         baselineRuns: inProcess.firstAnswerMs,
         about: "first invocation once init's key prefetch has completed, against one arriving right after import: what the prefetch buys",
       }),
-      figure({ name: "cold.fetches.discovery", unit: "count", runs: fetches.discovery, aggregate: "max", about: "discovery requests per cold start and first answer (largest of the runs)" }),
-      figure({ name: "cold.fetches.jwks", unit: "count", runs: fetches.jwks, aggregate: "max", about: "JWKS requests per cold start and first answer (largest of the runs)" }),
+      figure({
+        name: "cold.fetches.discovery",
+        unit: "count",
+        runs: fetches.discovery,
+        aggregate: "max",
+        about: "discovery requests per cold start and first answer (largest of the runs)",
+      }),
+      figure({
+        name: "cold.fetches.jwks",
+        unit: "count",
+        runs: fetches.jwks,
+        aggregate: "max",
+        about: "JWKS requests per cold start and first answer (largest of the runs)",
+      }),
       figure({ name: "cold.output-bytes", unit: "B", runs: outputBytes, about: "bytes written to stdout+stderr by init and the first answer" }),
     );
     details.cold = { wall, cpu, inProcess, fetches, outputBytes };
@@ -165,7 +225,17 @@ export async function coldFigures(ctx: BenchContext, parts: { cold: boolean; bur
     const tokens = await validTokens(realm, ctx.audience, 2 * BURST);
     const events = tokens.map((t) => JSON.parse(eventJson("http-v2", `Bearer ${t}`)) as unknown);
     const payloadFile = join(ctx.tmp, "burst.json");
-    await writeFile(payloadFile, JSON.stringify({ exportName: ctx.bundle.exportName, cold: events.slice(0, BURST), warm: events.slice(BURST), context: lambdaContext(ctx.lambda), statsUrl, realm: realm.realm }));
+    await writeFile(
+      payloadFile,
+      JSON.stringify({
+        exportName: ctx.bundle.exportName,
+        cold: events.slice(0, BURST),
+        warm: events.slice(BURST),
+        context: lambdaContext(ctx.lambda),
+        statsUrl,
+        realm: realm.realm,
+      }),
+    );
     const counts = { discovery: [] as number[], jwks: [] as number[] };
     const p50: number[] = [];
     const p99: number[] = [];
@@ -186,10 +256,36 @@ export async function coldFigures(ctx: BenchContext, parts: { cold: boolean; bur
     }
     const once = { on: "value", op: "==", limit: 1 } as const;
     figures.push(
-      figure({ name: "burst.fetches.discovery", unit: "count", runs: counts.discovery, aggregate: "max", target: once, about: `discovery requests for ${BURST} concurrent first invocations (largest of the runs)` }),
-      figure({ name: "burst.fetches.jwks", unit: "count", runs: counts.jwks, aggregate: "max", target: once, about: `JWKS requests for ${BURST} concurrent first invocations (largest of the runs)` }),
-      figure({ name: "burst.cold-p50/warm-p50", unit: "ms", runs: p50, baselineRuns: warmP50, about: `median latency of ${BURST} concurrent first invocations against the same process's next ${BURST}` }),
-      figure({ name: "burst.cold-p99/warm-p99", unit: "ms", runs: p99, baselineRuns: warmP99, about: `p99 latency of ${BURST} concurrent first invocations against the same process's next ${BURST}` }),
+      figure({
+        name: "burst.fetches.discovery",
+        unit: "count",
+        runs: counts.discovery,
+        aggregate: "max",
+        target: once,
+        about: `discovery requests for ${BURST} concurrent first invocations (largest of the runs)`,
+      }),
+      figure({
+        name: "burst.fetches.jwks",
+        unit: "count",
+        runs: counts.jwks,
+        aggregate: "max",
+        target: once,
+        about: `JWKS requests for ${BURST} concurrent first invocations (largest of the runs)`,
+      }),
+      figure({
+        name: "burst.cold-p50/warm-p50",
+        unit: "ms",
+        runs: p50,
+        baselineRuns: warmP50,
+        about: `median latency of ${BURST} concurrent first invocations against the same process's next ${BURST}`,
+      }),
+      figure({
+        name: "burst.cold-p99/warm-p99",
+        unit: "ms",
+        runs: p99,
+        baselineRuns: warmP99,
+        about: `p99 latency of ${BURST} concurrent first invocations against the same process's next ${BURST}`,
+      }),
     );
     details.burst = { counts, p50, p99, warmP50, warmP99 };
   }

@@ -61,7 +61,12 @@ export async function runChild(
     deployedTokenCacheSize: ctx.tokenCacheSize,
     ...start,
   };
-  const measured = spawnMeasured([ctx.childScript], { env: { ...ctx.deployed.env, ...envOverrides }, nodeFlags: ctx.deployed.nodeFlags, ipc: true, timeoutMs: 15 * 60_000 });
+  const measured = spawnMeasured([ctx.childScript], {
+    env: { ...ctx.deployed.env, ...envOverrides },
+    nodeFlags: ctx.deployed.nodeFlags,
+    ipc: true,
+    timeoutMs: 15 * 60_000,
+  });
   const child = measured.child;
   const messages: ChildMessage[] = [];
   let failure: string | undefined;

@@ -58,7 +58,15 @@ export function eventJson(kind: EventKind, authorization: string | undefined, ex
       multiValueQueryStringParameters: null,
       pathParameters: null,
       stageVariables: null,
-      requestContext: { accountId: ACCOUNT, apiId: API_ID, httpMethod: "GET", path: `/${REST_STAGE}/secured`, requestId, resourcePath: "/secured", stage: REST_STAGE },
+      requestContext: {
+        accountId: ACCOUNT,
+        apiId: API_ID,
+        httpMethod: "GET",
+        path: `/${REST_STAGE}/secured`,
+        requestId,
+        resourcePath: "/secured",
+        stage: REST_STAGE,
+      },
     });
   }
   return JSON.stringify({

@@ -162,12 +162,16 @@ export function spawnMeasured(args: readonly string[], options: SpawnOptions): M
     outside,
     done,
     fd3: () => fd3,
-    tail: () => `${timedOut ? `--- killed after ${options.timeoutMs ?? 60_000} ms ---\n` : ""}--- stdout (last bytes) ---\n${out.tail}\n--- stderr (last bytes) ---\n${err.tail}`,
+    tail: () =>
+      `${timedOut ? `--- killed after ${options.timeoutMs ?? 60_000} ms ---\n` : ""}--- stdout (last bytes) ---\n${out.tail}\n--- stderr (last bytes) ---\n${err.tail}`,
   };
 }
 
 /** Runs a process to its end; rejects with its output when it fails. */
-export async function runMeasured(args: readonly string[], options: SpawnOptions): Promise<{ ms: number; fd3: string; output: StreamBytes; process: MeasuredProcess }> {
+export async function runMeasured(
+  args: readonly string[],
+  options: SpawnOptions,
+): Promise<{ ms: number; fd3: string; output: StreamBytes; process: MeasuredProcess }> {
   const measured = spawnMeasured(args, options);
   const { code, signal, ms } = await measured.done;
   if (code !== 0) throw new Error(`node ${args.join(" ").slice(0, 80)}... exited ${code ?? signal}\n${measured.tail()}`);

@@ -41,9 +41,20 @@ export async function memoryFigures(ctx: BenchContext): Promise<SuiteResult> {
   const full = held(1);
   return {
     figures: [
-      figure({ name: "memory.token-cache.full", unit: "KB", runs: full, about: `heap the cache holds once full (${size} entries): cache on minus cache off, after ${size} distinct requests` }),
+      figure({
+        name: "memory.token-cache.full",
+        unit: "KB",
+        runs: full,
+        about: `heap the cache holds once full (${size} entries): cache on minus cache off, after ${size} distinct requests`,
+      }),
       figure({ name: "memory.token-cache.per-entry", unit: "B/entry", runs: full.map((kb) => (kb * 1024) / size), about: "the full cache's heap per entry" }),
-      figure({ name: `memory.token-cache.after-${STEPS}x/full`, unit: "KB", runs: held(STEPS), baselineRuns: full, about: `the same after ${STEPS * size} distinct requests: ratio 1 means bounded` }),
+      figure({
+        name: `memory.token-cache.after-${STEPS}x/full`,
+        unit: "KB",
+        runs: held(STEPS),
+        baselineRuns: full,
+        about: `the same after ${STEPS * size} distinct requests: ratio 1 means bounded`,
+      }),
       figure({
         name: `memory.cache-off.after-${STEPS}x/after-1x`,
         unit: "KB",

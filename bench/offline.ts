@@ -35,7 +35,14 @@ async function measure(target: Target): Promise<{ rps: number; p99: number }> {
 /** The authorizer context the bundle answers for this token on a REST TOKEN event (what API Gateway hands `secured`). */
 async function authorizerContext(ctx: BenchContext, issuer: string, token: string): Promise<unknown> {
   const file = join(ctx.tmp, "offline-answer.json");
-  await writeFile(file, JSON.stringify({ exportName: ctx.bundle.exportName, event: JSON.parse(eventJson("rest-token", `Bearer ${token}`)) as unknown, context: lambdaContext(ctx.lambda) }));
+  await writeFile(
+    file,
+    JSON.stringify({
+      exportName: ctx.bundle.exportName,
+      event: JSON.parse(eventJson("rest-token", `Bearer ${token}`)) as unknown,
+      context: lambdaContext(ctx.lambda),
+    }),
+  );
   const script = `
 import { readFileSync, writeSync } from "node:fs";
 const { exportName, event, context } = JSON.parse(readFileSync(process.argv[2], "utf8"));
@@ -44,7 +51,11 @@ const result = await handler(event, { ...context, getRemainingTimeInMillis: () =
 writeSync(3, JSON.stringify(result.context));
 process.exit(0);
 `;
-  const { fd3 } = await runMeasured(["--input-type=module", "-e", script, ctx.bundle.url, file], { env: { ...ctx.deployed.env, KEYCLOAK_ISSUER: issuer }, nodeFlags: ctx.deployed.nodeFlags, fd3: true });
+  const { fd3 } = await runMeasured(["--input-type=module", "-e", script, ctx.bundle.url, file], {
+    env: { ...ctx.deployed.env, KEYCLOAK_ISSUER: issuer },
+    nodeFlags: ctx.deployed.nodeFlags,
+    fd3: true,
+  });
   return JSON.parse(fd3) as unknown;
 }
 

@@ -153,11 +153,16 @@ function report(result: ReturnType<typeof analyse>, header: string): string {
   return [
     header,
     "profile: time by the bundle's source file or package that spent it: its own code + the node internals and native calls it made",
-    ...result.charged.slice(0, TOP).map((a) => `  ${pct(a.total)} ${ms(a.total)}  = ${pct(a.own).trim().padStart(5)} own + ${pct(a.callees).trim().padStart(5)} node/native  ${a.area}`),
+    ...result.charged
+      .slice(0, TOP)
+      .map((a) => `  ${pct(a.total)} ${ms(a.total)}  = ${pct(a.own).trim().padStart(5)} own + ${pct(a.callees).trim().padStart(5)} node/native  ${a.area}`),
     `profile: top ${TOP} functions by self time`,
     ...result.self.slice(0, TOP).map(row),
     `profile: top ${TOP} functions of the bundle by inclusive time (self + callees; code after an await is not under its caller)`,
-    ...result.inclusive.filter((t) => t.frame.inBundle).slice(0, TOP).map(row),
+    ...result.inclusive
+      .filter((t) => t.frame.inBundle)
+      .slice(0, TOP)
+      .map(row),
   ].join("\n");
 }
 
@@ -166,7 +171,11 @@ export async function profileFigures(ctx: BenchContext): Promise<SuiteResult> {
   const bundle = await bundleAuthorizer(dir, { sourcemap: "external" });
   const identical = (await readFile(bundle.file)).equals(await readFile(ctx.bundle.file));
   const out = join(ctx.resultsDir, "handler.cpuprofile");
-  const { messages } = await runChild(ctx, { mode: "profile", bundleUrl: bundle.url, profile: { tokens: TOKENS, warmup: WARMUP, intervalUs: INTERVAL_US, out } });
+  const { messages } = await runChild(ctx, {
+    mode: "profile",
+    bundleUrl: bundle.url,
+    profile: { tokens: TOKENS, warmup: WARMUP, intervalUs: INTERVAL_US, out },
+  });
   const done = messages.find((m) => m.type === "profile");
   if (done?.type !== "profile") throw new Error("profile child sent no result");
   const profile = JSON.parse(await readFile(out, "utf8")) as CpuProfile;
@@ -179,14 +188,25 @@ export async function profileFigures(ctx: BenchContext): Promise<SuiteResult> {
     `profile: ${(result.totalUs / 1000).toFixed(0)} ms sampled (${done.result.samples} samples), ${usPerOp.toFixed(1)} us/op under the profiler; ${relative(ROOT, out)}${identical ? "" : " (WARNING: the profiled bundle differs from the shipped one)"}`,
   ].join("\n");
   return {
-    figures: [figure({ name: "profile.handler", unit: "us/op", runs: [usPerOp], about: "the handler alone under the sampling profiler (slower than unprofiled)" })],
+    figures: [
+      figure({ name: "profile.handler", unit: "us/op", runs: [usPerOp], about: "the handler alone under the sampling profiler (slower than unprofiled)" }),
+    ],
     details: {
       file: out,
       identicalToShipped: identical,
       areas: result.areas.map(([area, us]) => ({ area, ms: us / 1000, share: us / result.totalUs })),
-      charged: result.charged.map((a) => ({ area: a.area, ms: a.total / 1000, ownMs: a.own / 1000, nodeAndNativeMs: a.callees / 1000, share: a.total / result.totalUs })),
+      charged: result.charged.map((a) => ({
+        area: a.area,
+        ms: a.total / 1000,
+        ownMs: a.own / 1000,
+        nodeAndNativeMs: a.callees / 1000,
+        share: a.total / result.totalUs,
+      })),
       self: result.self.slice(0, 40).map((t) => ({ ...t.frame, ms: t.us / 1000, share: t.us / result.totalUs })),
-      inclusive: result.inclusive.filter((t) => t.frame.inBundle).slice(0, 40).map((t) => ({ ...t.frame, ms: t.us / 1000, share: t.us / result.totalUs })),
+      inclusive: result.inclusive
+        .filter((t) => t.frame.inBundle)
+        .slice(0, 40)
+        .map((t) => ({ ...t.frame, ms: t.us / 1000, share: t.us / result.totalUs })),
     },
     report: report(result, header),
   };

@@ -43,7 +43,9 @@ if (unknownArgs.length > 0) throw new Error(`npm run bench: unknown argument(s) 
 const runs = Number(process.env.BENCH_RUNS ?? 7);
 if (!Number.isInteger(runs) || runs < 1) throw new Error("BENCH_RUNS must be a whole number >= 1");
 
-const selectors = process.env.BENCH_ONLY?.split(",").map((s) => s.trim()).filter(Boolean);
+const selectors = process.env.BENCH_ONLY?.split(",")
+  .map((s) => s.trim())
+  .filter(Boolean);
 const suites = new Set<Suite>(selectors === undefined ? (profileFlag ? ["profile"] : DEFAULT_SUITES) : []);
 const scenarioSelectors: string[] = [];
 for (const s of selectors ?? []) {
@@ -57,7 +59,9 @@ const only = suites.has("warm") && scenarioSelectors.length > 0 && !selectors?.i
 
 function git(...gitArgs: string[]): string {
   try {
-    return execFileSync("git", gitArgs, { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    return execFileSync("git", gitArgs, { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
   } catch {
     return "?";
   }
@@ -71,7 +75,10 @@ const machine = {
   os: `${platform()} ${release()} ${arch()}`,
   node: process.version,
 };
-const load = (): string => loadavg().map((l) => l.toFixed(2)).join(" ");
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 const loadAtStart = load();
 const commit = `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--untracked-files=no", "--", "functions", "lib", "serverless.yml", "package-lock.json") === "" ? "" : "+uncommitted"}`;
 const benchEnv = Object.entries(process.env)
@@ -120,7 +127,9 @@ try {
   out(`# ${command}`);
   out(`# ${date}  commit ${commit} (${git("rev-parse", "--abbrev-ref", "HEAD")})`);
   out(`# machine: ${machine.cpus}, ${machine.memoryGiB} GiB, ${machine.os}, node ${machine.node}; load average ${loadAtStart} at start`);
-  out(`# measured: ${bundle.entry} (export ${bundle.exportName}) bundled as serverless package does (${(bundle.bytes / 1024).toFixed(1)} KB, ${deployed.runtime} ${deployed.memoryMb} MB), stage ${deployed.stage} environment:`);
+  out(
+    `# measured: ${bundle.entry} (export ${bundle.exportName}) bundled as serverless package does (${(bundle.bytes / 1024).toFixed(1)} KB, ${deployed.runtime} ${deployed.memoryMb} MB), stage ${deployed.stage} environment:`,
+  );
   out(`#   ${shownEnv.join(" ")}`);
   out(`#   KEYCLOAK_ISSUER=${realm.issuer} (local realm server), node ${deployed.nodeFlags.join(" ")}`);
   out(`#   stdout/stderr piped and drained by the bench; ${runs} measured rounds per figure, alternating contenders; values are medians`);

@@ -127,7 +127,15 @@ function columns(cells: readonly string[]): string {
 /** One figure line, columns aligned; `-` where a figure has no baseline or ratio. */
 export function formatLine(f: Figure): string {
   const range = f.ratioRange === undefined || f.ratioRange[0] === f.ratioRange[1] ? "" : `${f.ratioRange[0].toFixed(2)}..${f.ratioRange[1].toFixed(2)}`;
-  return columns([f.name, formatNumber(f.value), f.unit, formatNumber(f.baseline), f.ratio === undefined ? "-" : f.ratio.toFixed(2), formatTarget(f) || "-", range]);
+  return columns([
+    f.name,
+    formatNumber(f.value),
+    f.unit,
+    formatNumber(f.baseline),
+    f.ratio === undefined ? "-" : f.ratio.toFixed(2),
+    formatTarget(f) || "-",
+    range,
+  ]);
 }
 
 export function formatHeader(): string {

@@ -80,7 +80,11 @@ parentPort.postMessage(workerData.inputs.map((input) => sign("sha256", Buffer.fr
 `;
 
 /** Sign header.payload for each payload (RS256), on worker threads when there are many. */
-export async function signJwts(key: Pick<RealmKey, "kid" | "privateKeyPem">, payloads: readonly Readonly<Record<string, unknown>>[], header: Readonly<Record<string, unknown>> = {}): Promise<string[]> {
+export async function signJwts(
+  key: Pick<RealmKey, "kid" | "privateKeyPem">,
+  payloads: readonly Readonly<Record<string, unknown>>[],
+  header: Readonly<Record<string, unknown>> = {},
+): Promise<string[]> {
   const head = b64url({ alg: "RS256", typ: "JWT", kid: key.kid, ...header });
   const inputs = payloads.map((payload) => `${head}.${b64url(payload)}`);
   const workers = Math.max(1, Math.min(availableParallelism(), 4));
@@ -108,5 +112,8 @@ export async function signJwts(key: Pick<RealmKey, "kid" | "privateKeyPem">, pay
 
 /** `count` distinct valid access tokens (claims overridable). */
 export function validTokens(key: RealmKey, audience: string, count: number, overrides: Readonly<Record<string, unknown>> = {}): Promise<string[]> {
-  return signJwts(key, Array.from({ length: count }, () => keycloakClaims(key.issuer, audience, overrides)));
+  return signJwts(
+    key,
+    Array.from({ length: count }, () => keycloakClaims(key.issuer, audience, overrides)),
+  );
 }

@@ -53,7 +53,9 @@ export async function warmFigures(ctx: BenchContext): Promise<SuiteResult> {
       );
       const first = runs[0] === undefined ? undefined : child.segments.get(runs[0].segment);
       const ops = runs.reduce((sum, r) => sum + r.ops, 0);
-      const total = runs.map((r) => child.segments.get(r.segment)).reduce((sum, s) => ({ stdout: sum.stdout + (s?.stdout ?? 0), stderr: sum.stderr + (s?.stderr ?? 0) }), { stdout: 0, stderr: 0 });
+      const total = runs
+        .map((r) => child.segments.get(r.segment))
+        .reduce((sum, s) => ({ stdout: sum.stdout + (s?.stdout ?? 0), stderr: sum.stderr + (s?.stderr ?? 0) }), { stdout: 0, stderr: 0 });
       output[name] = { stdoutPerRequest: total.stdout / ops, stderrPerRequest: total.stderr / ops, sample: first?.sample ?? "" };
     }
   }
@@ -64,7 +66,8 @@ export async function warmFigures(ctx: BenchContext): Promise<SuiteResult> {
       unit: "count",
       runs: [congested],
       target: { on: "value", op: "==", limit: 0 },
-      about: "measured rounds in which the bench fell behind draining stdout (pipe full, writes deferred): left out of the medians; non-zero means the machine was too busy",
+      about:
+        "measured rounds in which the bench fell behind draining stdout (pipe full, writes deferred): left out of the medians; non-zero means the machine was too busy",
     }),
   );
   const handlerOps = scenarios.flatMap((s) => s.contenders.filter((c) => c.output).flatMap((c) => c.runs)).reduce((sum, r) => sum + r.ops, 0);

@@ -5,5 +5,8 @@ const loadTypeScript = require("./typescript-module.cjs");
 
 module.exports = async ({ resolveVariable }) => {
   const { AUTH_REALM } = loadTypeScript("lib/config/shared-settings.ts");
-  return AUTH_REALM.read({ AUTH_REALM: String(await resolveVariable("param:authRealm")), KEYCLOAK_ISSUER: String(await resolveVariable("param:keycloakIssuer")) });
+  return AUTH_REALM.read({
+    AUTH_REALM: String(await resolveVariable("param:authRealm")),
+    KEYCLOAK_ISSUER: String(await resolveVariable("param:keycloakIssuer")),
+  });
 };

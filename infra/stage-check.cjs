@@ -8,7 +8,11 @@ const LOOPBACK = /^(localhost|.*\.localhost|127(?:\.\d{1,3}){3}|\[::1\]|0\.0\.0\
 
 function problemsOf(name, value, { required }) {
   if (value === undefined || value === null || String(value).trim() === "") {
-    return required ? [`${name} is required: pass --param ${name}=https://keycloak.example.com/realms/<realm> (or set it for the stage in serverless.yml, e.g. from \${ssm:...})`] : [];
+    return required
+      ? [
+          `${name} is required: pass --param ${name}=https://keycloak.example.com/realms/<realm> (or set it for the stage in serverless.yml, e.g. from \${ssm:...})`,
+        ]
+      : [];
   }
   let url;
   try {

@@ -28,7 +28,12 @@ export async function startGuardProxy(options: { host: string; port: number; ups
     if (OVERRIDE_HEADERS.some((name) => incoming.headers[name] !== undefined)) {
       incoming.resume();
       response.writeHead(400, { "content-type": "application/json" });
-      response.end(JSON.stringify({ error: "invalid_request", message: "The sls-offline-authorizer-override header is not accepted: identities come from the authorizer only." }));
+      response.end(
+        JSON.stringify({
+          error: "invalid_request",
+          message: "The sls-offline-authorizer-override header is not accepted: identities come from the authorizer only.",
+        }),
+      );
       return;
     }
     // Node keeps only the first of two Authorization headers; API Gateway would see both, and the

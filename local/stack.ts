@@ -91,14 +91,17 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     throw error;
   }
   try {
-    child = await startOffline({
-      ...options.env,
-      KEYCLOAK_ISSUER: issuer,
-      HOST: "127.0.0.1",
-      PORT: String(offlinePort),
-      LAMBDA_PORT: String(lambdaPort),
-      ESBUILD_WORK_FOLDER: workFolder,
-    }, options.onOutput);
+    child = await startOffline(
+      {
+        ...options.env,
+        KEYCLOAK_ISSUER: issuer,
+        HOST: "127.0.0.1",
+        PORT: String(offlinePort),
+        LAMBDA_PORT: String(lambdaPort),
+        ESBUILD_WORK_FOLDER: workFolder,
+      },
+      options.onOutput,
+    );
   } catch (error) {
     await guard.close();
     await provider?.close();

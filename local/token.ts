@@ -95,7 +95,9 @@ main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`token: ${message}\n`);
   if (error instanceof UsageError || (error instanceof TypeError && "code" in error)) {
-    process.stderr.write("usage: npm run -s token -- (--user NAME [--password X] | --client) [--client-id ID] [--client-secret S] [--id-token | --refresh-token]\n");
+    process.stderr.write(
+      "usage: npm run -s token -- (--user NAME [--password X] | --client) [--client-id ID] [--client-secret S] [--id-token | --refresh-token]\n",
+    );
   }
   process.exit(1);
 });

@@ -99,7 +99,8 @@ export function cryptoVerifyContender(tokens: readonly string[], { realm }: Veri
   // One pair of buffers per distinct token (a repeated sequence shares them).
   const split = new Map<string, { input: Buffer; signature: Buffer }>();
   for (const t of tokens) {
-    if (!split.has(t)) split.set(t, { input: Buffer.from(t.slice(0, t.lastIndexOf(".")), "latin1"), signature: Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url") });
+    if (!split.has(t))
+      split.set(t, { input: Buffer.from(t.slice(0, t.lastIndexOf(".")), "latin1"), signature: Buffer.from(t.slice(t.lastIndexOf(".") + 1), "base64url") });
   }
   const inputs = tokens.map((t) => split.get(t)?.input as Buffer);
   const signatures = tokens.map((t) => split.get(t)?.signature as Buffer);
@@ -128,7 +129,8 @@ export function cryptoVerifyClaimsContender(tokens: readonly string[], { realm, 
         const last = token.lastIndexOf(".");
         const header = JSON.parse(Buffer.from(token.slice(0, first), "base64url").toString()) as { alg?: unknown; kid?: unknown };
         if (header.alg !== "RS256" || header.kid !== realm.kid) fail(name, i, "header");
-        if (!cryptoVerify("sha256", Buffer.from(token.slice(0, last), "latin1"), key, Buffer.from(token.slice(last + 1), "base64url"))) fail(name, i, "signature");
+        if (!cryptoVerify("sha256", Buffer.from(token.slice(0, last), "latin1"), key, Buffer.from(token.slice(last + 1), "base64url")))
+          fail(name, i, "signature");
         const payload = JSON.parse(Buffer.from(token.slice(first + 1, last), "base64url").toString()) as { iss?: unknown; aud?: unknown; exp?: unknown };
         if (payload.iss !== realm.issuer) fail(name, i, "iss");
         if (!(payload.aud === audience || (Array.isArray(payload.aud) && payload.aud.includes(audience)))) fail(name, i, "aud");

@@ -31,7 +31,13 @@ export interface FirstRequest {
   readonly context: LambdaContext;
 }
 
-export function loadHandler(bundleUrl: string, exportName: string, name: string, overrides: Readonly<Record<string, string>>, first: () => Promise<FirstRequest>): Promise<HandlerInstance> {
+export function loadHandler(
+  bundleUrl: string,
+  exportName: string,
+  name: string,
+  overrides: Readonly<Record<string, string>>,
+  first: () => Promise<FirstRequest>,
+): Promise<HandlerInstance> {
   const key = JSON.stringify(Object.entries(overrides).sort());
   let instance = instances.get(key);
   if (instance === undefined) {

@@ -7,7 +7,15 @@
  * writes output markers, so the bench counts what each contender wrote to stdout and stderr.
  */
 import { randomUUID } from "node:crypto";
-import { eventJson, lambdaContext, TOKEN_CACHE_SIZE_WHEN_OFF, TOKEN_CACHE_VARIABLE, type EventKind, type LambdaContext, type LambdaIdentity } from "../events.js";
+import {
+  eventJson,
+  lambdaContext,
+  TOKEN_CACHE_SIZE_WHEN_OFF,
+  TOKEN_CACHE_VARIABLE,
+  type EventKind,
+  type LambdaContext,
+  type LambdaIdentity,
+} from "../events.js";
 import { keycloakClaims, signJwts, type RealmKey } from "../tokens.js";
 import type { Contender, RequestSource } from "./contenders.js";
 import { loadHandler, type HandlerInstance } from "./handler.js";
@@ -54,7 +62,10 @@ export interface ScenarioContext {
   /** Another realm on the local Keycloak stand-in (its own key and issuer). */
   otherRealm(name: string): Promise<RealmKey>;
   /** `count` distinct signed access tokens; claims and realm overridable. */
-  tokens(count: number, options?: { claims?: Readonly<Record<string, unknown>>; realm?: RealmKey; header?: Readonly<Record<string, unknown>> }): Promise<string[]>;
+  tokens(
+    count: number,
+    options?: { claims?: Readonly<Record<string, unknown>>; realm?: RealmKey; header?: Readonly<Record<string, unknown>> },
+  ): Promise<string[]>;
   /**
    * Requests carrying `authorizations[i]` at op i (undefined: no Authorization header), built per
    * run: a fresh event (parsed from JSON) and a Lambda context with its own request id each.
@@ -185,7 +196,14 @@ export async function runScenario(scenario: Scenario, start: ChildStart): Promis
     for (const contender of plan.contenders) {
       contender.release?.();
       const segment = `${scenario.name}|${contender.name}|${round}`;
-      runs.get(contender.name)?.push({ round, warmup, usPerOp: ((ms.get(contender.name) ?? 0) * 1000) / scenario.opsPerRun, ops: scenario.opsPerRun, segment, congestedChunks: congested });
+      runs.get(contender.name)?.push({
+        round,
+        warmup,
+        usPerOp: ((ms.get(contender.name) ?? 0) * 1000) / scenario.opsPerRun,
+        ops: scenario.opsPerRun,
+        segment,
+        congestedChunks: congested,
+      });
     }
   }
   return {

@@ -24,8 +24,14 @@ async function profile(start: ChildStart): Promise<void> {
   if (request === undefined) throw new Error("profile mode without a profile request");
   const ctx = createContext(start, request.tokens);
   progress(`profile: signing ${request.tokens} distinct tokens`);
-  const tokens = await signJwts(start.realm, Array.from({ length: request.tokens }, () => keycloakClaims(start.realm.issuer, start.audience)));
-  const events = ctx.events("http-v2", tokens.map((t) => `Bearer ${t}`));
+  const tokens = await signJwts(
+    start.realm,
+    Array.from({ length: request.tokens }, () => keycloakClaims(start.realm.issuer, start.audience)),
+  );
+  const events = ctx.events(
+    "http-v2",
+    tokens.map((t) => `Bearer ${t}`),
+  );
   const contexts = ctx.contexts(tokens.length);
   const { invoke } = await ctx.handler();
   const loop = async (from: number, to: number): Promise<void> => {
@@ -56,7 +62,9 @@ async function memory(start: ChildStart): Promise<void> {
   if (request === undefined || gc === undefined) throw new Error("memory mode needs a memory request and --expose-gc");
   const events = JSON.parse(await readFile(request.eventsFile, "utf8")) as string[];
   if (events.length < 1 + request.perStep * request.steps) throw new Error("memory: not enough events");
-  const { invoke } = await loadHandler(start.bundleUrl, start.exportName, "handler", {}, () => Promise.resolve({ event: JSON.parse(events[0] as string) as unknown, context: lambdaContext(start.lambda) }));
+  const { invoke } = await loadHandler(start.bundleUrl, start.exportName, "handler", {}, () =>
+    Promise.resolve({ event: JSON.parse(events[0] as string) as unknown, context: lambdaContext(start.lambda) }),
+  );
   const heap = async (): Promise<number> => {
     for (let i = 0; i < 3; i += 1) {
       gc();

@@ -1,4 +1,11 @@
-import { awsJwtVerifyContender, cryptoVerifyClaimsContender, cryptoVerifyContender, fastJwtContender, handlerContender, joseContender } from "../child/contenders.js";
+import {
+  awsJwtVerifyContender,
+  cryptoVerifyClaimsContender,
+  cryptoVerifyContender,
+  fastJwtContender,
+  handlerContender,
+  joseContender,
+} from "../child/contenders.js";
 import type { Scenario } from "../child/harness.js";
 import { WITHIN_AWS_JWT_VERIFY, WITHIN_CRYPTO_STRETCH, ZERO_BYTES } from "./targets.js";
 

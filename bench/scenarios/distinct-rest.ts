@@ -13,7 +13,16 @@ export const distinctRest: Scenario = {
     const v = { realm: ctx.realm, audience: ctx.audience };
     return {
       contenders: [
-        handlerContender("handler", handler, ctx.requests("rest-token", tokens.map((t) => `Bearer ${t}`)), "allow", { bytesTarget: ZERO_BYTES }),
+        handlerContender(
+          "handler",
+          handler,
+          ctx.requests(
+            "rest-token",
+            tokens.map((t) => `Bearer ${t}`),
+          ),
+          "allow",
+          { bytesTarget: ZERO_BYTES },
+        ),
         awsJwtVerifyContender(tokens, v),
         cryptoVerifyContender(tokens, v),
       ],

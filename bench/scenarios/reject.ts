@@ -33,7 +33,11 @@ export const reject: Scenario = {
     };
     // Each kind gets tokens never accepted before: the acceptance tokens are signed for this run too.
     const handler = await ctx.handler();
-    const requests = (tokens: string[]) => ctx.requests("http-v2", tokens.map((t) => `Bearer ${t}`));
+    const requests = (tokens: string[]) =>
+      ctx.requests(
+        "http-v2",
+        tokens.map((t) => `Bearer ${t}`),
+      );
     return {
       contenders: [
         handlerContender("accept", handler, requests(valid), "allow"),

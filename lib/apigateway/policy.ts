@@ -53,12 +53,16 @@ function policyDocumentFor(table: RouteTable, mask: string, prefix: string): Pol
   const key = `${mask}|${prefix}`;
   let document = known.get(key);
   if (document === undefined) {
-    const { allow, deny } = statementsFor(table, [...mask].map((bit) => bit === "1"));
+    const { allow, deny } = statementsFor(
+      table,
+      [...mask].map((bit) => bit === "1"),
+    );
     const Statement: PolicyDocument["Statement"] =
       allow.length === 0
         ? [{ Action: "execute-api:Invoke", Effect: "Deny", Resource: `${prefix}*` }]
         : [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: allow.map((resource) => prefix + resource) }];
-    if (allow.length > 0 && deny.length > 0) Statement.push({ Action: "execute-api:Invoke", Effect: "Deny", Resource: deny.map((resource) => prefix + resource) });
+    if (allow.length > 0 && deny.length > 0)
+      Statement.push({ Action: "execute-api:Invoke", Effect: "Deny", Resource: deny.map((resource) => prefix + resource) });
     document = { Version: "2012-10-17", Statement };
     if (known.size >= MAX_MEMO) known.clear();
     known.set(key, document);
@@ -172,9 +176,14 @@ function reachability(table: RouteTable): (from: number, to: number) => boolean 
     const queue = [start];
     while (queue.length > 0) {
       const [p, r, ...others] = queue.shift() as number[];
-      if (accepts(pattern, p as number) && accepts(route, r as number) && better.every((automaton, index) => !accepts(automaton, others[index] as number))) return true;
+      if (accepts(pattern, p as number) && accepts(route, r as number) && better.every((automaton, index) => !accepts(automaton, others[index] as number)))
+        return true;
       for (const symbol of alphabet) {
-        const next = [step(pattern, p as number, symbol), step(route, r as number, symbol), ...better.map((automaton, index) => step(automaton, others[index] as number, symbol))];
+        const next = [
+          step(pattern, p as number, symbol),
+          step(route, r as number, symbol),
+          ...better.map((automaton, index) => step(automaton, others[index] as number, symbol)),
+        ];
         if (next[0] === 0 || next[1] === 0) continue;
         const id = next.join(",");
         if (seen.has(id)) continue;

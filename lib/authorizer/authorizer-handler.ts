@@ -74,8 +74,7 @@ export function createAuthorizerHandler({ verifier, routes, observer = SILENT, c
       const authorizerContext = contextOf(verified);
       // HTTP API: the result cache is keyed by the token alone, so the answer must not depend on
       // the route; the protected handler enforces each route's requirement (lib/protected).
-      const result =
-        arn === undefined ? allowSimple(authorizerContext) : routePolicy(verified.principal, arn, verified.claims, routes, authorizerContext);
+      const result = arn === undefined ? allowSimple(authorizerContext) : routePolicy(verified.principal, arn, verified.claims, routes, authorizerContext);
       observer.allowed({ kind, event, kid: verified.kid, claims: verified.claims, latencyMs: performance.now() - started, requestId: context?.awsRequestId });
       return result;
     } catch (error) {

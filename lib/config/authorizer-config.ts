@@ -18,7 +18,10 @@ export const AUTHORIZER_SETTINGS = {
     required: true,
     example: "secured-api",
   }),
-  jwksUri: url("KEYCLOAK_JWKS_URI", { doc: "skip discovery and fetch the realm's keys here", example: "https://keycloak.example.com/realms/demo/protocol/openid-connect/certs" }),
+  jwksUri: url("KEYCLOAK_JWKS_URI", {
+    doc: "skip discovery and fetch the realm's keys here",
+    example: "https://keycloak.example.com/realms/demo/protocol/openid-connect/certs",
+  }),
   allowedClients: list("KEYCLOAK_ALLOWED_CLIENTS", { doc: "when set, `azp` must be one of these clients" }),
   algorithms: list("KEYCLOAK_ALGORITHMS", {
     doc: `the \`alg\` allow-list, a subset of ${SUPPORTED_ALGORITHMS.join(", ")}`,
@@ -26,9 +29,24 @@ export const AUTHORIZER_SETTINGS = {
     allowed: SUPPORTED_ALGORITHMS,
   }),
   clockSkewSeconds: CLOCK_SKEW_SECONDS,
-  allowHttp: flag("KEYCLOAK_ALLOW_HTTP", { doc: "allow plain `http://` key fetching from non-loopback hosts (loopback is always allowed; never in production)", fallback: false }),
-  maxTokenBytes: integer("KEYCLOAK_MAX_TOKEN_BYTES", { doc: "longer tokens are refused before any parsing", fallback: 16 * 1024, min: 512, max: 1024 * 1024, unit: "bytes" }),
-  fetchTimeoutMs: integer("KEYCLOAK_FETCH_TIMEOUT_MS", { doc: "the whole budget of one discovery or JWKS fetch", fallback: 3000, min: 100, max: 30_000, unit: "ms" }),
+  allowHttp: flag("KEYCLOAK_ALLOW_HTTP", {
+    doc: "allow plain `http://` key fetching from non-loopback hosts (loopback is always allowed; never in production)",
+    fallback: false,
+  }),
+  maxTokenBytes: integer("KEYCLOAK_MAX_TOKEN_BYTES", {
+    doc: "longer tokens are refused before any parsing",
+    fallback: 16 * 1024,
+    min: 512,
+    max: 1024 * 1024,
+    unit: "bytes",
+  }),
+  fetchTimeoutMs: integer("KEYCLOAK_FETCH_TIMEOUT_MS", {
+    doc: "the whole budget of one discovery or JWKS fetch",
+    fallback: 3000,
+    min: 100,
+    max: 30_000,
+    unit: "ms",
+  }),
   jwksMaxAgeSeconds: integer("KEYCLOAK_JWKS_MAX_AGE_SECONDS", {
     doc: "keys older than this are refreshed before use: the longest a withdrawn key keeps verifying",
     fallback: 600,
@@ -36,7 +54,13 @@ export const AUTHORIZER_SETTINGS = {
     max: 86_400,
     unit: "s",
   }),
-  jwksCooldownSeconds: integer("KEYCLOAK_JWKS_COOLDOWN_SECONDS", { doc: "at most one refetch for unknown `kid`s per this period, per instance", fallback: 30, min: 0, max: 3600, unit: "s" }),
+  jwksCooldownSeconds: integer("KEYCLOAK_JWKS_COOLDOWN_SECONDS", {
+    doc: "at most one refetch for unknown `kid`s per this period, per instance",
+    fallback: 30,
+    min: 0,
+    max: 3600,
+    unit: "s",
+  }),
   jwksMaxStaleSeconds: integer("KEYCLOAK_JWKS_MAX_STALE_SECONDS", {
     doc: "when a refresh fails, known keys stay usable this long past their max age",
     fallback: 3600,
@@ -76,7 +100,8 @@ function principalClaim(): Setting<string> {
     ...setting,
     read(env) {
       const name = setting.read(env);
-      if (SHARED_CLAIMS.has(name)) throw new ConfigError(`KEYCLOAK_PRINCIPAL_CLAIM cannot be "${name}": many callers share it. Use a per-caller claim such as sub`);
+      if (SHARED_CLAIMS.has(name))
+        throw new ConfigError(`KEYCLOAK_PRINCIPAL_CLAIM cannot be "${name}": many callers share it. Use a per-caller claim such as sub`);
       return name;
     },
   };

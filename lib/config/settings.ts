@@ -95,7 +95,8 @@ export function list(
     read(env) {
       const value = raw(env, name);
       if (value === undefined) {
-        if (options.required === true) throw new ConfigError(`${name} is required: ${options.doc}, as a comma-separated list (e.g. ${options.example ?? "a,b"})`);
+        if (options.required === true)
+          throw new ConfigError(`${name} is required: ${options.doc}, as a comma-separated list (e.g. ${options.example ?? "a,b"})`);
         return Object.freeze([...fallback]);
       }
       const items = value.split(",").map((item) => item.trim());

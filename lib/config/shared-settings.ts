@@ -25,7 +25,8 @@ export const AUTH_REALM: Setting<string> = {
   shown: "from `KEYCLOAK_ISSUER`",
   read(env: Env) {
     const realm = AUTH_REALM_NAME.read(env) ?? env.KEYCLOAK_ISSUER?.trim().replace(/\/+$/, "").split("/").pop();
-    if (realm === undefined || realm === "") throw new ConfigError("AUTH_REALM (or KEYCLOAK_ISSUER) is required: the realm name used in WWW-Authenticate, e.g. demo");
+    if (realm === undefined || realm === "")
+      throw new ConfigError("AUTH_REALM (or KEYCLOAK_ISSUER) is required: the realm name used in WWW-Authenticate, e.g. demo");
     return realm;
   },
 };

@@ -31,7 +31,6 @@ export const DOCS_ROUTES: readonly DocsRoute[] = [
   { method: "GET", path: "/docs/{asset}", summary: "Swagger UI's scripts, styles and OAuth 2 redirect page" },
 ];
 
-
 export interface OpenApiOptions {
   /** The protected routes. */
   readonly routes: RouteTable;
@@ -108,7 +107,8 @@ function protectedOperation(route: Route, realm: string): OpenAPIV3.OperationObj
     operationId: operationId(route),
     tags: ["api"],
     summary: route.summary,
-    description: needs === undefined ? "Needs a valid access token of the realm; no particular role." : `Needs a valid access token of the realm with **${needs}**.`,
+    description:
+      needs === undefined ? "Needs a valid access token of the realm; no particular role." : `Needs a valid access token of the realm with **${needs}**.`,
     ...(route.path.includes("{") ? { parameters: pathParameters(route.path) } : {}),
     security: [{ [OAUTH2_SCHEME]: requiredScopes(route.requires) }, { [BEARER_SCHEME]: [] }],
     responses,
@@ -280,7 +280,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenAPIV3.Documen
         },
         Unauthorized: {
           description:
-            "No token, or a bad one. REST API: API Gateway's gateway response, with the challenge. HTTP API: API Gateway's own `{\"message\":\"Unauthorized\"}`, without a challenge.",
+            'No token, or a bad one. REST API: API Gateway\'s gateway response, with the challenge. HTTP API: API Gateway\'s own `{"message":"Unauthorized"}`, without a challenge.',
           headers: { "WWW-Authenticate": WWW_AUTHENTICATE },
           content: { "application/json": { schema: ERROR_BODY, example: missing.body } },
         },

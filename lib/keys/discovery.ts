@@ -17,9 +17,7 @@ export async function discoverJwksUri(issuer: string, fetchJson: FetchJson): Pro
   }
   const { issuer: advertised, jwks_uri: jwksUri } = document as Record<string, unknown>;
   if (advertised !== issuer) {
-    throw new KeysUnavailableError(
-      `discovery issuer ${JSON.stringify(advertised)} differs from KEYCLOAK_ISSUER ${JSON.stringify(issuer)}`,
-    );
+    throw new KeysUnavailableError(`discovery issuer ${JSON.stringify(advertised)} differs from KEYCLOAK_ISSUER ${JSON.stringify(issuer)}`);
   }
   if (typeof jwksUri !== "string" || !URL.canParse(jwksUri)) {
     throw new KeysUnavailableError("discovery document has no valid jwks_uri");

@@ -29,9 +29,7 @@ export function isLoopbackHost(hostname: string): boolean {
 export function assertFetchAllowed(url: URL, allowHttp: boolean): void {
   if (url.protocol === "https:") return;
   if (url.protocol === "http:" && (allowHttp || isLoopbackHost(url.hostname))) return;
-  throw new KeysUnavailableError(
-    `refusing to fetch keys from ${url.protocol}//${url.host}: use https, or set KEYCLOAK_ALLOW_HTTP=true for a trusted network`,
-  );
+  throw new KeysUnavailableError(`refusing to fetch keys from ${url.protocol}//${url.host}: use https, or set KEYCLOAK_ALLOW_HTTP=true for a trusted network`);
 }
 
 /**

@@ -37,7 +37,8 @@ export function judgeKey(jwk: JwkLike): KeyVerdict {
   const type = jwk.kty === "RSA" ? "RSA" : `${String(jwk.kty)}:${String(jwk.crv)}`;
   const possible = BY_KEY_TYPE[type];
   if (possible === undefined) return refuse("unsupported_key_type");
-  if (jwk.kty === "RSA" && !(typeof jwk.n === "string" && rsaModulusBits(jwk.n) >= MIN_RSA_MODULUS_BITS && sensibleExponent(jwk.e, jwk.n))) return refuse("weak_rsa_key");
+  if (jwk.kty === "RSA" && !(typeof jwk.n === "string" && rsaModulusBits(jwk.n) >= MIN_RSA_MODULUS_BITS && sensibleExponent(jwk.e, jwk.n)))
+    return refuse("weak_rsa_key");
   // The material must make a key at all (an EC point on its curve, say): judged once, here,
   // rather than failing inside every verification.
   try {
@@ -58,7 +59,11 @@ export function judgeKey(jwk: JwkLike): KeyVerdict {
  */
 export function jwkThumbprint(jwk: JwkLike): string {
   const members =
-    jwk.kty === "RSA" ? { e: jwk.e, kty: jwk.kty, n: jwk.n } : jwk.kty === "EC" ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
+    jwk.kty === "RSA"
+      ? { e: jwk.e, kty: jwk.kty, n: jwk.n }
+      : jwk.kty === "EC"
+        ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
+        : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
   return createHash("sha256").update(JSON.stringify(members)).digest("base64url");
 }
 
@@ -84,8 +89,7 @@ const CURVES: Readonly<Record<string, { readonly bytes: number; readonly order: 
   ES384: { bytes: 48, order: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n },
   ES512: {
     bytes: 66,
-    order:
-      0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+    order: 0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
   },
 };
 

@@ -40,7 +40,10 @@ export const SILENT: DecisionObserver = { allowed() {}, refused() {}, failed() {
 export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
 
 /** A decision's fields for a log line: identifiers and codes, never the token or the claims. */
-export function decisionFields(decision: DecisionBase & { readonly error?: AuthorizerError; readonly kid?: string }, outcome: "allow" | "deny" | "error"): LogFields {
+export function decisionFields(
+  decision: DecisionBase & { readonly error?: AuthorizerError; readonly kid?: string },
+  outcome: "allow" | "deny" | "error",
+): LogFields {
   return {
     event: decision.kind,
     route: requestLabel(decision.event),

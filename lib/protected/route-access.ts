@@ -56,7 +56,10 @@ export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<Pr
     const route = wanted === undefined ? undefined : routes.find(wanted.method, wanted.path);
     if (route === undefined) {
       // Wired in serverless.yml but not declared in the route table: refuse rather than guess.
-      logger.error("route not declared in the route table", { reason: "undeclared_route", route: wanted === undefined ? undefined : `${wanted.method} ${wanted.path}` });
+      logger.error("route not declared in the route table", {
+        reason: "undeclared_route",
+        route: wanted === undefined ? undefined : `${wanted.method} ${wanted.path}`,
+      });
       throw forbidden(realm, "a route declaration");
     }
     if (route.requires !== undefined && !isSatisfied(route.requires, claims)) {

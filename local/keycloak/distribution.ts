@@ -21,6 +21,7 @@ import type { JavaRuntime } from "./java.js";
 import { keycloakErrorLines, startKc } from "./kc-process.js";
 import { freeLoopbackPort, onPath } from "./system.js";
 import { mavenCoordinates } from "./version.js";
+import { stripVTControlCharacters } from "node:util";
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
@@ -117,9 +118,14 @@ function fetchWithMaven(mvn: string, options: EnsureOptions, staging: string, en
     `-DoutputDirectory=${staging}`,
   ];
   return new Promise((resolvePromise, reject) => {
-    const execOptions = { cwd: staging, env: { ...env, JAVA_HOME: options.java.home }, maxBuffer: 16 * 1024 * 1024, ...(options.signal === undefined ? {} : { signal: options.signal }) };
+    const execOptions = {
+      cwd: staging,
+      env: { ...env, JAVA_HOME: options.java.home },
+      maxBuffer: 16 * 1024 * 1024,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    };
     execFile(mvn, args, execOptions, (error, stdout, stderr) => {
-      const output = `${stdout}\n${stderr}`.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "");
+      const output = stripVTControlCharacters(`${stdout}\n${stderr}`);
       for (const line of output.split("\n")) if (line.trim() !== "") options.onLine?.(line);
       if (error !== null) {
         if (options.signal?.aborted) {
@@ -189,7 +195,14 @@ async function prepare(home: string, java: JavaRuntime, env: NodeJS.ProcessEnv, 
   const [httpPort, managementPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
   const kc = startKc(
     join(home, "bin", "kc.sh"),
-    ["start-dev", ...BUILD_OPTIONS, "--http-host=127.0.0.1", `--http-port=${httpPort}`, `--http-management-port=${managementPort}`, "--log-console-color=false"],
+    [
+      "start-dev",
+      ...BUILD_OPTIONS,
+      "--http-host=127.0.0.1",
+      `--http-port=${httpPort}`,
+      `--http-management-port=${managementPort}`,
+      "--log-console-color=false",
+    ],
     { cwd: home, env: { ...env, JAVA_HOME: java.home }, ...(onLine === undefined ? {} : { onLine }) },
   );
   const abort = (): void => void kc.stop(5_000);

@@ -3,6 +3,7 @@
  * after Quarkus' build step is a second JVM), its output split into lines, stopped as a group.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { stripVTControlCharacters } from "node:util";
 
 export interface KcProcess {
   readonly child: ChildProcess;
@@ -16,10 +17,11 @@ export interface KcProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-// Keycloak logs without colours (--log-console-color=false), Maven and the JVM may still send some.
-const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
-
-export function startKc(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; onLine?: (line: string) => void }): KcProcess {
+export function startKc(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; onLine?: (line: string) => void },
+): KcProcess {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve: (match: RegExpExecArray) => void }>();
@@ -35,7 +37,8 @@ export function startKc(command: string, args: readonly string[], options: { cwd
     for (const raw of parts) emit(raw);
   };
   const emit = (raw: string): void => {
-    const line = raw.replace(ANSI, "").replace(/\r$/, "");
+    // Keycloak logs without colours (--log-console-color=false), Maven and the JVM may still send some.
+    const line = stripVTControlCharacters(raw).replace(/\r$/, "");
     if (line.trim() === "") return;
     lines.push(line);
     options.onLine?.(line);

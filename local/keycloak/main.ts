@@ -66,8 +66,12 @@ try {
   });
   const running = server;
   console.log(`Keycloak ${running.version} ready in ${seconds()}s${running.firstRun ? " (first run: fetched and prepared)" : ""}: issuer ${running.issuer}`);
-  console.log(`  admin console ${running.origin}/admin (${running.admin.username}/${running.admin.password === "admin" ? "admin" : "…"}), health ${running.managementUrl}/health/ready`);
-  console.log(`  now \`npm start\` in another terminal uses it${issuer === DEFAULT_ISSUER ? "" : ` (with KEYCLOAK_ISSUER=${issuer})`}; Ctrl-C here stops Keycloak.`);
+  console.log(
+    `  admin console ${running.origin}/admin (${running.admin.username}/${running.admin.password === "admin" ? "admin" : "…"}), health ${running.managementUrl}/health/ready`,
+  );
+  console.log(
+    `  now \`npm start\` in another terminal uses it${issuer === DEFAULT_ISSUER ? "" : ` (with KEYCLOAK_ISSUER=${issuer})`}; Ctrl-C here stops Keycloak.`,
+  );
   void running.exited.then(({ code, signal }) => {
     if (stopping) return;
     console.error(`npm run keycloak: Keycloak exited by itself (${code ?? signal ?? "?"})`);

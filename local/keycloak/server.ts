@@ -92,9 +92,7 @@ function parseIssuer(issuer: string): IssuerParts {
   }
   const realm = /^\/realms\/([^/]+)$/.exec(url.pathname)?.[1];
   if (url.protocol !== "http:" || !["localhost", "127.0.0.1"].includes(url.hostname) || realm === undefined || url.search !== "" || url.hash !== "") {
-    throw new KeycloakSetupError(
-      `npm run keycloak serves issuers like http://localhost:<port>/realms/<realm> (plain http, loopback only); got ${issuer}`,
-    );
+    throw new KeycloakSetupError(`npm run keycloak serves issuers like http://localhost:<port>/realms/<realm> (plain http, loopback only); got ${issuer}`);
   }
   return { origin: url.origin, port: Number(url.port || 80), realm: decodeURIComponent(realm) };
 }
@@ -155,7 +153,8 @@ export async function startKeycloak(options: StartKeycloakOptions = {}): Promise
     );
   }
   const managementPort = options.managementPort === 0 ? await freeLoopbackPort() : (options.managementPort ?? DEFAULT_MANAGEMENT_PORT);
-  if (managementPort === port) throw new KeycloakSetupError(`the management port ${managementPort} is the issuer's port; choose another KEYCLOAK_MANAGEMENT_PORT`);
+  if (managementPort === port)
+    throw new KeycloakSetupError(`the management port ${managementPort} is the issuer's port; choose another KEYCLOAK_MANAGEMENT_PORT`);
   if (!(await loopbackPortFree(managementPort))) {
     throw new KeycloakSetupError(
       `Keycloak's management port ${managementPort} (health checks) is taken by another program. Set KEYCLOAK_MANAGEMENT_PORT to a free port (0 picks one).`,

@@ -4,7 +4,7 @@
  */
 import { timingSafeEqual, createHash } from "node:crypto";
 import type { Account, AccountClaims, FindAccount } from "oidc-provider";
-import { type Realm, type UserRepresentation, } from "./realm.js";
+import type { Realm, UserRepresentation } from "./realm.js";
 
 function sameSecret(a: string, b: string): boolean {
   // Hash first so the comparison is constant-time regardless of the lengths.

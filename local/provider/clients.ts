@@ -28,9 +28,7 @@ export function postLogoutRedirectUris(client: ClientRepresentation): string[] {
 
 /** Keycloak's matching: exact, or a registered value ending in `*` matches by prefix. */
 export function uriMatches(registered: readonly string[], candidate: string): boolean {
-  return registered.some((pattern) =>
-    pattern.endsWith("*") ? candidate.startsWith(pattern.slice(0, -1)) : candidate === pattern,
-  );
+  return registered.some((pattern) => (pattern.endsWith("*") ? candidate.startsWith(pattern.slice(0, -1)) : candidate === pattern));
 }
 
 /** Web origins with Keycloak's "+" (origins of the redirect URIs) expanded; "*" stays as is. */

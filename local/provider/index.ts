@@ -107,10 +107,7 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
     next.Client.prototype.redirectUriAllowed = function redirectUriAllowed(this: Client, uri: string): boolean {
       return uriMatches(this.redirectUris ?? [], uri);
     };
-    next.Client.prototype.postLogoutRedirectUriAllowed = function postLogoutRedirectUriAllowed(
-      this: Client,
-      uri: string,
-    ): boolean {
+    next.Client.prototype.postLogoutRedirectUriAllowed = function postLogoutRedirectUriAllowed(this: Client, uri: string): boolean {
       return uriMatches(this.postLogoutRedirectUris ?? [], uri);
     };
     // Keycloak puts the session id (`sid`) in every user token; oidc-provider only for back-channel logout clients.
@@ -165,12 +162,7 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
       return;
     }
     if (rest.startsWith("/login-actions/")) {
-      await handleInteraction(
-        provider,
-        { realmName: realm.name, accounts, path: (uid) => `${base}/login-actions/${uid}` },
-        req,
-        res,
-      );
+      await handleInteraction(provider, { realmName: realm.name, accounts, path: (uid) => `${base}/login-actions/${uid}` }, req, res);
       return;
     }
     if (rest === ROUTES.authorization && req.method === "GET") withDefaultScopes(realm, url);

@@ -53,12 +53,7 @@ export interface InteractionDeps {
 }
 
 /** Handles GET (show form or auto-consent) and POST (check credentials) for one interaction. */
-export async function handleInteraction(
-  provider: Provider,
-  deps: InteractionDeps,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
+export async function handleInteraction(provider: Provider, deps: InteractionDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const details = await provider.interactionDetails(req, res);
   const { prompt, uid, params } = details;
 
@@ -105,10 +100,5 @@ export async function handleInteraction(
     sendHtml(res, 200, loginPage(deps.realmName, action, "Invalid username or password.", username));
     return;
   }
-  await provider.interactionFinished(
-    req,
-    res,
-    { login: { accountId: userId(user), acr: "1", amr: ["pwd"] } },
-    { mergeWithLastSubmission: false },
-  );
+  await provider.interactionFinished(req, res, { login: { accountId: userId(user), acr: "1", amr: ["pwd"] } }, { mergeWithLastSubmission: false });
 }

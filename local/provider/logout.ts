@@ -61,7 +61,10 @@ function authenticatedClient(realm: Realm, req: IncomingMessage, form: URLSearch
 export async function handleRefreshTokenLogout(deps: LogoutDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded") {
-    send(res, 400, { error: "invalid_request", error_description: "the embedded provider takes POST logout as a form with refresh_token; use GET for browser logout" });
+    send(res, 400, {
+      error: "invalid_request",
+      error_description: "the embedded provider takes POST logout as a form with refresh_token; use GET for browser logout",
+    });
     return;
   }
   const form = await readForm(req);

@@ -120,9 +120,7 @@ export function validateRealm(value: unknown): string[] {
   const rep = value as Partial<RealmRepresentation>;
 
   const realmRoles = new Set((rep.roles?.realm ?? []).map((r) => r.name));
-  const clientRoles = new Map(
-    Object.entries(rep.roles?.client ?? {}).map(([client, roles]) => [client, new Set(roles.map((r) => r.name))]),
-  );
+  const clientRoles = new Map(Object.entries(rep.roles?.client ?? {}).map(([client, roles]) => [client, new Set(roles.map((r) => r.name))]));
   const clientIds = new Set<string>();
   for (const [i, client] of (rep.clients ?? []).entries()) {
     if (typeof client.clientId !== "string" || client.clientId === "") {
@@ -135,8 +133,7 @@ export function validateRealm(value: unknown): string[] {
       problems.push(`client ${client.clientId}: only protocol openid-connect is supported`);
     }
     const confidential = client.publicClient !== true;
-    const hasFlow = client.standardFlowEnabled === true || client.directAccessGrantsEnabled === true
-      || client.serviceAccountsEnabled === true;
+    const hasFlow = client.standardFlowEnabled === true || client.directAccessGrantsEnabled === true || client.serviceAccountsEnabled === true;
     if (confidential && hasFlow && (client.clientAuthenticatorType ?? "client-secret") !== "client-secret") {
       problems.push(`client ${client.clientId}: only clientAuthenticatorType client-secret is supported`);
     }
@@ -207,9 +204,7 @@ export class Realm {
     };
     this.revokeRefreshToken = rep.revokeRefreshToken === true;
     this.rolesByName = new Map((rep.roles?.realm ?? []).map((r) => [r.name, r]));
-    this.clientRolesByClient = new Map(
-      Object.entries(rep.roles?.client ?? {}).map(([c, roles]) => [c, new Map(roles.map((r) => [r.name, r]))]),
-    );
+    this.clientRolesByClient = new Map(Object.entries(rep.roles?.client ?? {}).map(([c, roles]) => [c, new Map(roles.map((r) => [r.name, r]))]));
   }
 
   get clients(): ClientRepresentation[] {
@@ -223,9 +218,7 @@ export class Realm {
   /** Keycloak matches usernames case-insensitively (it stores them lower-cased). */
   user(username: string): UserRepresentation | undefined {
     const wanted = username.toLowerCase();
-    return (this.rep.users ?? []).find(
-      (u) => u.username.toLowerCase() === wanted && u.serviceAccountClientId === undefined,
-    );
+    return (this.rep.users ?? []).find((u) => u.username.toLowerCase() === wanted && u.serviceAccountClientId === undefined);
   }
 
   userById(id: string): UserRepresentation | undefined {

@@ -57,7 +57,12 @@ const realmUsers = async (): Promise<Record<string, string>> => {
 type JsonType = "string" | "number" | "boolean" | "object" | "array" | "null";
 const jsonType = (value: unknown): JsonType => (value === null ? "null" : Array.isArray(value) ? "array" : (typeof value as JsonType));
 /** Claim name -> JSON type, to compare token shapes exactly. */
-const shapeOf = (claims: Record<string, unknown>): Record<string, JsonType> => Object.fromEntries(Object.entries(claims).map(([name, value]) => [name, jsonType(value)]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+const shapeOf = (claims: Record<string, unknown>): Record<string, JsonType> =>
+  Object.fromEntries(
+    Object.entries(claims)
+      .map(([name, value]) => [name, jsonType(value)])
+      .sort(([a], [b]) => String(a).localeCompare(String(b))),
+  );
 const sorted = (shape: Record<string, JsonType>): Record<string, JsonType> => Object.fromEntries(Object.entries(shape).sort(([a], [b]) => a.localeCompare(b)));
 
 /** A user's access token (password grant or browser login): Keycloak's default client scopes of the realm's clients. */
@@ -120,7 +125,17 @@ const ID_TOKEN = sorted({
   family_name: "string",
   email: "string",
 });
-const USER_TOKEN_RESPONSE = ["access_token", "expires_in", "id_token", "not-before-policy", "refresh_expires_in", "refresh_token", "scope", "session_state", "token_type"];
+const USER_TOKEN_RESPONSE = [
+  "access_token",
+  "expires_in",
+  "id_token",
+  "not-before-policy",
+  "refresh_expires_in",
+  "refresh_token",
+  "scope",
+  "session_state",
+  "token_type",
+];
 const CLIENT_TOKEN_RESPONSE = ["access_token", "expires_in", "not-before-policy", "refresh_expires_in", "scope", "token_type"];
 
 /** Keycloak's expires_in is the time left, so a second may already be gone. */
@@ -213,7 +228,12 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest): vo
     let browser: CodeFlowResult;
     let browserTokens: Answer<TokenResponse>;
     const browserLogin = (): Promise<CodeFlowResult> =>
-      authorizationCodeFlow(subject.issuer, { clientId: "api-docs", redirectUri: `${subject.docsOrigin}/docs/oauth2-redirect.html`, username: "alice", origin: subject.docsOrigin });
+      authorizationCodeFlow(subject.issuer, {
+        clientId: "api-docs",
+        redirectUri: `${subject.docsOrigin}/docs/oauth2-redirect.html`,
+        username: "alice",
+        origin: subject.docsOrigin,
+      });
     beforeAll(async () => {
       alice = await passwordGrant(subject.issuer, "alice");
       service = await clientCredentialsGrant(subject.issuer);
@@ -260,9 +280,24 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest): vo
       const access = payloadOf(alice.access_token ?? "");
       expect(headerOf(alice.id_token ?? "")).toEqual({ alg: "RS256", typ: "JWT", kid: kidOf(alice.access_token ?? "") });
       expect(shapeOf(id)).toEqual(ID_TOKEN);
-      expect(id).toMatchObject({ iss: subject.issuer, typ: "ID", aud: "api-client", azp: "api-client", sub: access.sub, sid: access.sid, acr: "1", preferred_username: "alice" });
+      expect(id).toMatchObject({
+        iss: subject.issuer,
+        typ: "ID",
+        aud: "api-client",
+        azp: "api-client",
+        sub: access.sub,
+        sid: access.sid,
+        acr: "1",
+        preferred_username: "alice",
+      });
       // at_hash: the left half of the access token's SHA-256 (OpenID Connect Core 3.1.3.6).
-      expect(id.at_hash).toBe(createHash("sha256").update(alice.access_token ?? "").digest().subarray(0, 16).toString("base64url"));
+      expect(id.at_hash).toBe(
+        createHash("sha256")
+          .update(alice.access_token ?? "")
+          .digest()
+          .subarray(0, 16)
+          .toString("base64url"),
+      );
     });
 
     test("client credentials (api-client): the service account's token, claim by claim", () => {
@@ -365,7 +400,9 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest): vo
 
     test("the table covers every route of functions/routes.ts for every caller", () => {
       for (const caller of ["alice", "bob", "service"]) {
-        const covered = DECISIONS.filter(([who]) => who === caller).map(([, method, path]) => `${method} ${path}`).sort();
+        const covered = DECISIONS.filter(([who]) => who === caller)
+          .map(([, method, path]) => `${method} ${path}`)
+          .sort();
         expect(covered).toEqual(ROUTES.map(routeKey).sort());
       }
     });
@@ -379,12 +416,42 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest): vo
 
   describe("the token endpoint's errors", () => {
     test.each<[string, () => Promise<{ status: number; body: unknown }>, number, Record<string, string>]>([
-      ["a wrong password", () => tokenRequest(subject.issuer, { grant_type: "password", username: "alice", password: "not-alice", scope: "openid" }), 401, { error: "invalid_grant", error_description: "Invalid user credentials" }],
-      ["an unknown user", () => tokenRequest(subject.issuer, { grant_type: "password", username: "mallory", password: "mallory" }), 401, { error: "invalid_grant", error_description: "Invalid user credentials" }],
-      ["a wrong client secret", () => tokenRequest(subject.issuer, { grant_type: "client_credentials" }, { id: API_CLIENT.id, secret: "wrong" }), 401, { error: "unauthorized_client", error_description: "Invalid client or Invalid client credentials" }],
-      ["the public client asking for a password grant", () => tokenRequest(subject.issuer, { grant_type: "password", username: "alice", password: "alice", client_id: "api-docs" }, null), 400, { error: "unauthorized_client", error_description: "Client not allowed for direct access grants" }],
-      ["a refresh token it never issued", () => tokenRequest(subject.issuer, { grant_type: "refresh_token", refresh_token: "not-a-refresh-token" }), 400, { error: "invalid_grant", error_description: "Invalid refresh token" }],
-      ["an unsupported grant type", () => tokenRequest(subject.issuer, { grant_type: "urn:example:nothing" }), 400, { error: "unsupported_grant_type", error_description: "Unsupported grant_type" }],
+      [
+        "a wrong password",
+        () => tokenRequest(subject.issuer, { grant_type: "password", username: "alice", password: "not-alice", scope: "openid" }),
+        401,
+        { error: "invalid_grant", error_description: "Invalid user credentials" },
+      ],
+      [
+        "an unknown user",
+        () => tokenRequest(subject.issuer, { grant_type: "password", username: "mallory", password: "mallory" }),
+        401,
+        { error: "invalid_grant", error_description: "Invalid user credentials" },
+      ],
+      [
+        "a wrong client secret",
+        () => tokenRequest(subject.issuer, { grant_type: "client_credentials" }, { id: API_CLIENT.id, secret: "wrong" }),
+        401,
+        { error: "unauthorized_client", error_description: "Invalid client or Invalid client credentials" },
+      ],
+      [
+        "the public client asking for a password grant",
+        () => tokenRequest(subject.issuer, { grant_type: "password", username: "alice", password: "alice", client_id: "api-docs" }, null),
+        400,
+        { error: "unauthorized_client", error_description: "Client not allowed for direct access grants" },
+      ],
+      [
+        "a refresh token it never issued",
+        () => tokenRequest(subject.issuer, { grant_type: "refresh_token", refresh_token: "not-a-refresh-token" }),
+        400,
+        { error: "invalid_grant", error_description: "Invalid refresh token" },
+      ],
+      [
+        "an unsupported grant type",
+        () => tokenRequest(subject.issuer, { grant_type: "urn:example:nothing" }),
+        400,
+        { error: "unsupported_grant_type", error_description: "Unsupported grant_type" },
+      ],
     ])("%s", async (_case, request, status, body) => {
       const answer = await request();
       expect({ status: answer.status, body: answer.body }).toEqual({ status, body });
@@ -396,7 +463,15 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest): vo
       const { access_token: token = "" } = await passwordGrant(subject.issuer, "bob");
       const { status, body } = await userinfo(subject.issuer, token);
       expect(status).toBe(200);
-      expect(body).toEqual({ sub: users.bob, email_verified: true, name: "Bob Builder", preferred_username: "bob", given_name: "Bob", family_name: "Builder", email: "bob@example.com" });
+      expect(body).toEqual({
+        sub: users.bob,
+        email_verified: true,
+        name: "Bob Builder",
+        preferred_username: "bob",
+        given_name: "Bob",
+        family_name: "Builder",
+        email: "bob@example.com",
+      });
     });
 
     test("refuses a bad token with 401 and an RFC 6750 challenge", async () => {
@@ -440,31 +515,35 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest): vo
       await browser?.close();
     });
 
-    test.each(API_KINDS)("%s: Authorize, the realm's own login form, back with a token, and Try it out on /secured answers 200", async (_kind, prefix) => {
-      const name = `contract-${subject.kind}${prefix === "" ? "" : "-rest"}`;
-      const { context, page, requested, problems } = await openDocs(browser, subject.docsOrigin, prefix);
-      try {
-        await signIn(page, {
-          username: "alice",
-          loginUrlPrefix: `${subject.issuer}/`,
-          onLoginPage: async (popup) => {
-            await expect(popup.locator("#kc-form-login").count()).resolves.toBe(1);
-            await popup.screenshot({ path: join(OUTPUT, `${name}-login.png`) });
-          },
-        });
-        const result = await tryItOut(page, "getSecured");
-        await screenshot(page, OUTPUT, `${name}-secured-alice.png`);
-        expect(result.requestUrl).toBe(`${subject.docsOrigin}${prefix}/secured`);
-        expect(result.status).toBe("200");
-        const claims = JSON.parse(result.body) as { claims: Record<string, unknown> };
-        expect(claims.claims).toMatchObject({ iss: subject.issuer, azp: "api-docs", preferred_username: "alice", typ: "Bearer" });
-        const origins = new Set(requested.filter((url) => !url.startsWith("data:")).map((url) => new URL(url).origin));
-        expect([...origins].sort()).toEqual([subject.docsOrigin, new URL(subject.issuer).origin].sort());
-        expect(problems).toEqual([]);
-      } finally {
-        await context.close();
-      }
-    }, 90_000);
+    test.each(API_KINDS)(
+      "%s: Authorize, the realm's own login form, back with a token, and Try it out on /secured answers 200",
+      async (_kind, prefix) => {
+        const name = `contract-${subject.kind}${prefix === "" ? "" : "-rest"}`;
+        const { context, page, requested, problems } = await openDocs(browser, subject.docsOrigin, prefix);
+        try {
+          await signIn(page, {
+            username: "alice",
+            loginUrlPrefix: `${subject.issuer}/`,
+            onLoginPage: async (popup) => {
+              await expect(popup.locator("#kc-form-login").count()).resolves.toBe(1);
+              await popup.screenshot({ path: join(OUTPUT, `${name}-login.png`) });
+            },
+          });
+          const result = await tryItOut(page, "getSecured");
+          await screenshot(page, OUTPUT, `${name}-secured-alice.png`);
+          expect(result.requestUrl).toBe(`${subject.docsOrigin}${prefix}/secured`);
+          expect(result.status).toBe("200");
+          const claims = JSON.parse(result.body) as { claims: Record<string, unknown> };
+          expect(claims.claims).toMatchObject({ iss: subject.issuer, azp: "api-docs", preferred_username: "alice", typ: "Bearer" });
+          const origins = new Set(requested.filter((url) => !url.startsWith("data:")).map((url) => new URL(url).origin));
+          expect([...origins].sort()).toEqual([subject.docsOrigin, new URL(subject.issuer).origin].sort());
+          expect(problems).toEqual([]);
+        } finally {
+          await context.close();
+        }
+      },
+      90_000,
+    );
   });
 
   // Last: it changes the realm's keys.

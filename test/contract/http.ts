@@ -43,7 +43,11 @@ async function readJson(response: Response): Promise<unknown> {
 }
 
 /** POST to the token endpoint, the client authenticated with HTTP Basic (or `client: null` for none). */
-export async function tokenRequest(issuer: string, params: Record<string, string>, client: ClientCredentials | null = API_CLIENT): Promise<Answer<TokenResponse>> {
+export async function tokenRequest(
+  issuer: string,
+  params: Record<string, string>,
+  client: ClientCredentials | null = API_CLIENT,
+): Promise<Answer<TokenResponse>> {
   const response = await fetch(endpoint(issuer, "token"), {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", ...(client === null ? {} : { authorization: basic(client) }) },
@@ -83,7 +87,9 @@ class CookieJar {
       const eq = pair.indexOf("=");
       const name = pair.slice(0, eq).trim();
       const value = pair.slice(eq + 1).trim();
-      const expired = attributes.some((attribute) => /^\s*max-age=0\s*$/i.test(attribute) || (/^\s*expires=/i.test(attribute) && Date.parse(attribute.split("=")[1] ?? "") < Date.now()));
+      const expired = attributes.some(
+        (attribute) => /^\s*max-age=0\s*$/i.test(attribute) || (/^\s*expires=/i.test(attribute) && Date.parse(attribute.split("=")[1] ?? "") < Date.now()),
+      );
       if (expired || value === "") this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
@@ -92,7 +98,12 @@ class CookieJar {
 }
 
 const decodeEntities = (text: string): string =>
-  text.replace(/&amp;/g, "&").replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+  text
+    .replace(/&amp;/g, "&")
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;|&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">");
 
 export interface CodeFlowResult {
   /** The login page as served (HTML), for assertions on its form. */
@@ -109,7 +120,10 @@ export interface CodeFlowResult {
  * page, its form posted with the user's credentials, redirects followed to `redirectUri`; the
  * caller redeems the code at the token endpoint.
  */
-export async function authorizationCodeFlow(issuer: string, options: { clientId: string; redirectUri: string; username: string; password?: string; origin?: string }): Promise<CodeFlowResult> {
+export async function authorizationCodeFlow(
+  issuer: string,
+  options: { clientId: string; redirectUri: string; username: string; password?: string; origin?: string },
+): Promise<CodeFlowResult> {
   const jar = new CookieJar();
   const verifier = randomBytes(32).toString("base64url");
   const state = randomBytes(8).toString("hex");
@@ -133,7 +147,8 @@ export async function authorizationCodeFlow(issuer: string, options: { clientId:
   }
   const loginPage = await response.text();
   if (response.status !== 200) throw new Error(`login page: ${response.status} ${loginPage.slice(0, 300)}`);
-  const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(loginPage)?.[1] ?? /<form[^>]*action="([^"]+)"[^>]*id="kc-form-login"/.exec(loginPage)?.[1];
+  const action =
+    /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(loginPage)?.[1] ?? /<form[^>]*action="([^"]+)"[^>]*id="kc-form-login"/.exec(loginPage)?.[1];
   if (action === undefined) throw new Error(`no kc-form-login form on ${url}`);
   const loginPageUrl = url;
 
@@ -149,7 +164,8 @@ export async function authorizationCodeFlow(issuer: string, options: { clientId:
     url = next.href;
     response = await jar.request(url);
   }
-  if (callback === undefined) throw new Error(`the login did not come back to ${options.redirectUri}: ${response.status} ${(await response.text()).slice(0, 300)}`);
+  if (callback === undefined)
+    throw new Error(`the login did not come back to ${options.redirectUri}: ${response.status} ${(await response.text()).slice(0, 300)}`);
   if (callback.searchParams.get("state") !== state) throw new Error("state changed on the way");
   const code = callback.searchParams.get("code") ?? "";
 
@@ -157,7 +173,13 @@ export async function authorizationCodeFlow(issuer: string, options: { clientId:
     const answer = await fetch(endpoint(issuer, "token"), {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", ...(options.origin === undefined ? {} : { origin: options.origin }) },
-      body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: options.redirectUri, client_id: options.clientId, code_verifier: codeVerifier }),
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        code,
+        redirect_uri: options.redirectUri,
+        client_id: options.clientId,
+        code_verifier: codeVerifier,
+      }),
     });
     return { status: answer.status, body: (await readJson(answer)) as TokenResponse, headers: answer.headers };
   };
@@ -192,7 +214,10 @@ export const kidOf = (token: string): string => String(headerOf(token).kid);
 
 /** GET (or another method) on the API; the body parsed when it is JSON. */
 export async function callApi(baseUrl: string, method: string, path: string, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${baseUrl}${path}`, { method, headers: token === undefined ? {} : { authorization: token.includes(" ") ? token : `Bearer ${token}` } });
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: token === undefined ? {} : { authorization: token.includes(" ") ? token : `Bearer ${token}` },
+  });
   return { status: response.status, body: (await readJson(response)) as Record<string, unknown> };
 }
 

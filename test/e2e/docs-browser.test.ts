@@ -59,7 +59,7 @@ describe.each([
     } finally {
       await context.close();
     }
-  }, 90_000);
+  }, 180_000);
 
   test("bob signs in and GET /admin shows 403", async () => {
     const { context, page, problems } = await openDocs(prefix);
@@ -76,5 +76,5 @@ describe.each([
     } finally {
       await context.close();
     }
-  }, 90_000);
+  }, 180_000);
 });

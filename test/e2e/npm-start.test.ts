@@ -54,7 +54,10 @@ test("npm start serves the API with the embedded provider, and Ctrl-C stops all 
     expect(refused.status).toBe(401);
     const lineDeadline = Date.now() + 5000;
     while (!output.slice(before).includes("malformed_token") && Date.now() < lineDeadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    const after = output.slice(before).split("\n").filter((line) => line.trim() !== "");
+    const after = output
+      .slice(before)
+      .split("\n")
+      .filter((line) => line.trim() !== "");
     expect(after).toEqual(["401 GET /secured [REST]  malformed_token"]);
     expect(output).not.toContain("Unhandled exception");
     expect(output).not.toContain("WARNING");
@@ -87,7 +90,10 @@ test("npm start serves the API with the embedded provider, and Ctrl-C stops all 
   const closed = async (): Promise<boolean> => (await Promise.all([port, lambdaPort, providerPort].map(portClosed))).every(Boolean);
   while (!(await closed()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
   expect(await closed()).toBe(true);
-  const leftovers = execFileSync("ps", ["-eo", "args"]).toString().split("\n").filter((line) => line.includes(`.esbuild-${port}`) || line.includes(`PORT=${port}`));
+  const leftovers = execFileSync("ps", ["-eo", "args"])
+    .toString()
+    .split("\n")
+    .filter((line) => line.includes(`.esbuild-${port}`) || line.includes(`PORT=${port}`));
   expect(leftovers).toEqual([]);
   expect(existsSync(`.esbuild-${port}`)).toBe(false);
 }, 120_000);

@@ -42,7 +42,9 @@ describe.each([
     // fetch() would fold the two into one: a raw request sends both.
     const status = await new Promise<number>((resolve, reject) => {
       const socket = connect(Number(url.port), url.hostname, () => {
-        socket.write(`GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${bob}\r\nAuthorization: Bearer other\r\nConnection: close\r\n\r\n`);
+        socket.write(
+          `GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${bob}\r\nAuthorization: Bearer other\r\nConnection: close\r\n\r\n`,
+        );
       });
       let answer = "";
       socket.on("data", (chunk: Buffer) => {

@@ -400,9 +400,7 @@ describe("provider driven by the realm file", () => {
     try {
       expect(fixed.issuer).toBe("http://localhost:8080/realms/demo");
       const response = await fetch(`http://127.0.0.1:${fixed.port}/realms/demo/.well-known/openid-configuration`);
-      expect(((await response.json()) as Discovery).token_endpoint).toBe(
-        "http://localhost:8080/realms/demo/protocol/openid-connect/token",
-      );
+      expect(((await response.json()) as Discovery).token_endpoint).toBe("http://localhost:8080/realms/demo/protocol/openid-connect/token");
     } finally {
       await fixed.close();
     }

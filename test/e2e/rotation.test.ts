@@ -64,8 +64,7 @@ async function statuses(token: string): Promise<number[]> {
   return results;
 }
 
-const kidOf = (token: string): string =>
-  (JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8")) as { kid: string }).kid;
+const kidOf = (token: string): string => (JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8")) as { kid: string }).kid;
 
 /** The kids the realm publishes, read from the provider directly (not through the counting proxy). */
 async function publishedKids(): Promise<string[]> {
@@ -85,8 +84,7 @@ function since(mark: { discovery: number; jwks: number }): { discovery: number; 
   return { discovery: proxy.counts.discovery - mark.discovery, jwks: proxy.counts.jwks - mark.jwks };
 }
 
-const refusalsFor = (reason: string): number =>
-  output.filter((line) => line.includes('"request refused"') && line.includes(`"reason":"${reason}"`)).length;
+const refusalsFor = (reason: string): number => output.filter((line) => line.includes('"request refused"') && line.includes(`"reason":"${reason}"`)).length;
 
 /**
  * Rotate, rotate again inside the cooldown, wait the cooldown out, asserting statuses and exactly

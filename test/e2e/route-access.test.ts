@@ -67,7 +67,10 @@ describe.each([
   });
 
   test("responses, errors included, carry CORS headers for the allowed origin", async () => {
-    for (const response of [await call("GET", `${prefix}/secured`, "bob", { origin: ORIGIN }), await call("GET", `${prefix}/admin`, "bob", { origin: ORIGIN })]) {
+    for (const response of [
+      await call("GET", `${prefix}/secured`, "bob", { origin: ORIGIN }),
+      await call("GET", `${prefix}/admin`, "bob", { origin: ORIGIN }),
+    ]) {
       expect(response.headers.get("access-control-allow-origin")).toBe(ORIGIN);
     }
   });

@@ -19,7 +19,9 @@ export function iamAllows(policy: APIGatewayAuthorizerResult, arn: string): bool
     return new RegExp(`${pattern}$`).test(arn);
   };
   const hits = (effect: string): boolean =>
-    policy.policyDocument.Statement.some((statement) => statement.Effect === effect && "Resource" in statement && [statement.Resource].flat().some((glob) => matches(String(glob))));
+    policy.policyDocument.Statement.some(
+      (statement) => statement.Effect === effect && "Resource" in statement && [statement.Resource].flat().some((glob) => matches(String(glob))),
+    );
   return !hits("Deny") && hits("Allow");
 }
 

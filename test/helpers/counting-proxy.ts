@@ -24,13 +24,10 @@ export async function startCountingProxy(listenPort: number, targetPort: number,
       counts.jwks += 1;
       lastJwksAt = Date.now();
     }
-    const upstream = httpRequest(
-      { host, port: targetPort, method: incoming.method, path: incoming.url, headers: incoming.headers },
-      (response) => {
-        outgoing.writeHead(response.statusCode ?? 502, response.headers);
-        response.pipe(outgoing);
-      },
-    );
+    const upstream = httpRequest({ host, port: targetPort, method: incoming.method, path: incoming.url, headers: incoming.headers }, (response) => {
+      outgoing.writeHead(response.statusCode ?? 502, response.headers);
+      response.pipe(outgoing);
+    });
     upstream.on("error", () => {
       if (!outgoing.headersSent) outgoing.writeHead(502);
       outgoing.end();

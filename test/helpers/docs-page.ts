@@ -28,7 +28,7 @@ export async function openDocs(browser: Browser, origin: string, prefix: string)
     if (message.type() === "error" && /Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
   });
   await page.goto(`${origin}${prefix}/docs`);
-  await page.locator("#operations-api-getSecured").waitFor({ timeout: 20_000 });
+  await page.locator("#operations-api-getSecured").waitFor({ timeout: 60_000 });
   return { context, page, requested, problems };
 }
 
@@ -49,17 +49,17 @@ export async function signIn(page: Page, options: SignInOptions): Promise<void> 
   const popupOpened = page.waitForEvent("popup");
   await oauth2.getByRole("button", { name: "Apply given OAuth2 credentials" }).click();
   const popup = await popupOpened;
-  await popup.locator("#username").waitFor({ timeout: 20_000 });
+  await popup.locator("#username").waitFor({ timeout: 60_000 });
   expect(popup.url().startsWith(options.loginUrlPrefix)).toBe(true);
   await options.onLoginPage?.(popup);
   await popup.fill("#username", options.username);
   await popup.fill("#password", options.password ?? options.username);
-  const closed = popup.waitForEvent("close", { timeout: 20_000 });
+  const closed = popup.waitForEvent("close", { timeout: 60_000 });
   await popup.click("#kc-login");
   // oauth2-redirect.html hands the code to the page and closes the popup; the page then redeems
   // it (with the PKCE verifier) at the token endpoint, cross-origin.
   await closed;
-  await oauth2.getByRole("button", { name: "Remove authorization" }).waitFor({ timeout: 20_000 });
+  await oauth2.getByRole("button", { name: "Remove authorization" }).waitFor({ timeout: 60_000 });
   await oauth2.getByRole("button", { name: "Close" }).click();
 }
 
@@ -70,11 +70,14 @@ export async function tryItOut(page: Page, operationId: string): Promise<{ statu
   await operation.getByRole("button", { name: "Try it out" }).click();
   await operation.getByRole("button", { name: "Execute" }).click();
   const live = operation.locator(".live-responses-table tbody tr.response").first();
-  await live.waitFor({ timeout: 20_000 });
+  await live.waitFor({ timeout: 60_000 });
   await operation.scrollIntoViewIfNeeded();
   return {
+    // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node
     status: (await live.locator(".response-col_status").innerText()).trim(),
+    // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node
     body: await live.locator(".response-col_description pre").first().innerText(),
+    // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node
     requestUrl: (await operation.locator(".request-url pre").innerText()).trim(),
   };
 }
@@ -90,5 +93,9 @@ export async function screenshot(page: Page, folder: string, name: string): Prom
   })()`);
   const box = await page.locator(".live-responses-table").first().boundingBox();
   const width = page.viewportSize()?.width ?? 1280;
-  await page.screenshot({ path: join(folder, name), fullPage: true, ...(box === null ? {} : { clip: { x: 0, y: 0, width, height: box.y + box.height + 24 } }) });
+  await page.screenshot({
+    path: join(folder, name),
+    fullPage: true,
+    ...(box === null ? {} : { clip: { x: 0, y: 0, width, height: box.y + box.height + 24 } }),
+  });
 }

@@ -200,7 +200,7 @@ const malformedJson = (validText: string): fc.Arbitrary<RawJson> =>
     fc.constant(raw(validText.replace(/"/g, "'"))), // single quotes
     fc.constant(raw(`${validText.slice(0, -1)},}`)), // trailing comma
     fc.constant(raw(`${validText} x`)), // trailing garbage
-    fc.constant(raw(validText.replace(/:/, ":NaN,\"_\":"))),
+    fc.constant(raw(validText.replace(/:/, ':NaN,"_":'))),
     fc.string({ unit: "grapheme", maxLength: 40 }).map(raw),
   );
 const b64urlSegment: fc.Arbitrary<string> = fc.oneof(
@@ -236,7 +236,11 @@ export function structuralGarbage(realm: HostileRealm, genuine: GenuineTokens): 
     fc.string({ unit: fc.constantFrom(...B64URL_ALPHABET, ".", "=", "+", "/"), maxLength: 600 }).map((s) => tokenCase("base64url-ish", s)),
     fc.array(b64urlSegment, { maxLength: 8 }).map((parts) => tokenCase(`${parts.length} random segments`, parts.join("."))),
     fc
-      .tuple(fc.constantFrom("RSA-OAEP", "RSA-OAEP-256", "dir", "RSA1_5"), fc.constantFrom(realm.enc.kid, realm.rsa.kid), fc.array(b64urlSegment, { minLength: 4, maxLength: 4 }))
+      .tuple(
+        fc.constantFrom("RSA-OAEP", "RSA-OAEP-256", "dir", "RSA1_5"),
+        fc.constantFrom(realm.enc.kid, realm.rsa.kid),
+        fc.array(b64urlSegment, { minLength: 4, maxLength: 4 }),
+      )
       .map(([alg, kid, rest]) => tokenCase(`five-segment JWE (${alg})`, [b64url({ alg, enc: "A256GCM", kid }), ...rest].join("."))),
     // Parts that are JSON but not objects, signed by the realm so that only their shape is wrong.
     fc
@@ -252,7 +256,10 @@ export function structuralGarbage(realm: HostileRealm, genuine: GenuineTokens): 
       .tuple(fc.boolean(), fc.boolean())
       .chain(([inHeader]) => malformedJson(inHeader ? headerText : claimsText).map((text) => [inHeader, text] as const))
       .map(([inHeader, text]) =>
-        tokenCase(`malformed JSON ${inHeader ? "header" : "payload"}`, compact(realm, inHeader ? text : headerObject, inHeader ? raw(claimsText) : text, { by: "rsa", digest: "sha256" })),
+        tokenCase(
+          `malformed JSON ${inHeader ? "header" : "payload"}`,
+          compact(realm, inHeader ? text : headerObject, inHeader ? raw(claimsText) : text, { by: "rsa", digest: "sha256" }),
+        ),
       ),
     // Bad base64url inside an otherwise genuine token.
     fc
@@ -283,7 +290,9 @@ export function hostileHeaders(realm: HostileRealm): fc.Arbitrary<TokenCase> {
   const claims = validClaims(realm.issuer);
   const anyKid = fc.constantFrom(realm.rsa.kid, realm.ec.kid, realm.enc.kid, realm.weak.kid);
   // Harmless extras, spread first so a poison set after them always wins.
-  const extras = fc.dictionary(fc.constantFrom("typ", "cty", "zip", "x5t", "x5t#S256", "b64", "enc", "nonce", "iat"), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 });
+  const extras = fc.dictionary(fc.constantFrom("typ", "cty", "zip", "x5t", "x5t#S256", "b64", "enc", "nonce", "iat"), fc.jsonValue({ maxDepth: 1 }), {
+    maxKeys: 3,
+  });
   const header = (poison: Record<string, unknown>, base: Record<string, unknown> = { alg: "RS256", kid: realm.rsa.kid }) =>
     extras.map((extra) => ({ ...extra, ...base, ...poison }));
 
@@ -294,7 +303,15 @@ export function hostileHeaders(realm: HostileRealm): fc.Arbitrary<TokenCase> {
     fc.oneof(fc.integer(), fc.constant(null), fc.constant(["RS256"]), fc.boolean(), fc.constant({ alg: "RS256" })),
   );
   const algPoison = fc
-    .tuple(badAlg, anyKid, fc.oneof(fc.record({ by: fc.constant("hmac" as const), digest: fc.constantFrom(...digests), secret: fc.nat() }), fc.constant({ by: "rsa", digest: "sha256" } as const), randomSignature))
+    .tuple(
+      badAlg,
+      anyKid,
+      fc.oneof(
+        fc.record({ by: fc.constant("hmac" as const), digest: fc.constantFrom(...digests), secret: fc.nat() }),
+        fc.constant({ by: "rsa", digest: "sha256" } as const),
+        randomSignature,
+      ),
+    )
     .chain(([alg, kid, spec]) => header({ alg, kid }).map((h) => tokenCase(`alg ${JSON.stringify(alg)} signed ${spec.by}`, compact(realm, h, claims, spec))));
   // The classic confusion attack, spelled out: HS256/384/512 keyed with each form of the public key.
   const hmacConfusion = fc
@@ -318,13 +335,14 @@ export function hostileHeaders(realm: HostileRealm): fc.Arbitrary<TokenCase> {
       ),
       fc.constantFrom<SignatureSpec>({ by: "rsa", digest: "sha256" }, { by: "attacker", digest: "sha256" }),
     )
-    .chain(([poison, spec]) => header(poison).map((h) => tokenCase(`embedded ${Object.keys(poison).join()} signed ${spec.by}`, compact(realm, h, claims, spec))));
+    .chain(([poison, spec]) =>
+      header(poison).map((h) => tokenCase(`embedded ${Object.keys(poison).join()} signed ${spec.by}`, compact(realm, h, claims, spec))),
+    );
   const crit = fc
-    .oneof(
-      fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
-      fc.constantFrom<unknown>([], ["exp"], ["b64"], ["alg"], null, "b64", 1, {}, [null]),
-    )
-    .chain((value) => header({ crit: value, b64: false }).map((h) => tokenCase(`crit ${JSON.stringify(value)}`, compact(realm, h, claims, { by: "rsa", digest: "sha256" }))));
+    .oneof(fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }), fc.constantFrom<unknown>([], ["exp"], ["b64"], ["alg"], null, "b64", 1, {}, [null]))
+    .chain((value) =>
+      header({ crit: value, b64: false }).map((h) => tokenCase(`crit ${JSON.stringify(value)}`, compact(realm, h, claims, { by: "rsa", digest: "sha256" }))),
+    );
   const published = new Set(realm.jwks.map((jwk) => jwk.kid));
   const kidPoison = fc
     .oneof(
@@ -333,21 +351,45 @@ export function hostileHeaders(realm: HostileRealm): fc.Arbitrary<TokenCase> {
       fc
         .oneof(
           fc.string({ maxLength: 40 }),
-          fc.constantFrom("__proto__", "constructor", "toString", "hasOwnProperty", "../../../etc/passwd", "*", "null", realm.rsa.kid.toUpperCase(), ` ${realm.rsa.kid}`),
+          fc.constantFrom(
+            "__proto__",
+            "constructor",
+            "toString",
+            "hasOwnProperty",
+            "../../../etc/passwd",
+            "*",
+            "null",
+            realm.rsa.kid.toUpperCase(),
+            ` ${realm.rsa.kid}`,
+          ),
           fc.constant("k".repeat(5000)),
         )
         .filter((kid) => !published.has(kid))
         .map((kid) => ({ kid, by: "rsa" as const })),
       fc.constantFrom<unknown>(1, null, true, [realm.rsa.kid], { kid: realm.rsa.kid }, "").map((kid) => ({ kid, by: "rsa" as const })),
     )
-    .chain(({ kid, by }) => header({ kid }).map((h) => tokenCase(`kid ${JSON.stringify(kid).slice(0, 60)} signed ${by}`, compact(realm, h, claims, { by, digest: "sha256" }))));
+    .chain(({ kid, by }) =>
+      header({ kid }).map((h) => tokenCase(`kid ${JSON.stringify(kid).slice(0, 60)} signed ${by}`, compact(realm, h, claims, { by, digest: "sha256" }))),
+    );
   const signaturePoison = fc
     .oneof(
-      fc.constant<[Record<string, unknown>, SignatureSpec]>([{ alg: "RS256", kid: realm.rsa.kid }, { by: "attacker", digest: "sha256" }]),
-      fc.constant<[Record<string, unknown>, SignatureSpec]>([{ alg: "RS256", kid: realm.rsa.kid }, { by: "rsa", digest: "sha384" }]),
-      fc.constant<[Record<string, unknown>, SignatureSpec]>([{ alg: "ES256", kid: realm.ec.kid }, { by: "attacker-ec", encoding: "ieee-p1363" }]),
+      fc.constant<[Record<string, unknown>, SignatureSpec]>([
+        { alg: "RS256", kid: realm.rsa.kid },
+        { by: "attacker", digest: "sha256" },
+      ]),
+      fc.constant<[Record<string, unknown>, SignatureSpec]>([
+        { alg: "RS256", kid: realm.rsa.kid },
+        { by: "rsa", digest: "sha384" },
+      ]),
+      fc.constant<[Record<string, unknown>, SignatureSpec]>([
+        { alg: "ES256", kid: realm.ec.kid },
+        { by: "attacker-ec", encoding: "ieee-p1363" },
+      ]),
       // A real signature by the realm's EC key, but DER-encoded: JWS (RFC 7518 3.4) requires R || S.
-      fc.constant<[Record<string, unknown>, SignatureSpec]>([{ alg: "ES256", kid: realm.ec.kid }, { by: "ec", encoding: "der" }]),
+      fc.constant<[Record<string, unknown>, SignatureSpec]>([
+        { alg: "ES256", kid: realm.ec.kid },
+        { by: "ec", encoding: "der" },
+      ]),
       randomSignature.map((spec): [Record<string, unknown>, SignatureSpec] => [{ alg: "RS256", kid: realm.rsa.kid }, spec]),
       randomSignature.map((spec): [Record<string, unknown>, SignatureSpec] => [{ alg: "ES256", kid: realm.ec.kid }, spec]),
     )
@@ -379,10 +421,40 @@ export function poisonedClaims(realm: HostileRealm): fc.Arbitrary<TokenCase> {
     wrongNumber.map((value): [string, unknown] => ["exp", value]),
     wrongNumber.map((value): [string, unknown] => ["iat", value]),
     wrongNumber.map((value): [string, unknown] => ["nbf", value]),
-    fc.constantFrom<unknown>([realm.issuer], { iss: realm.issuer }, null, 1, true, `${realm.issuer}/`, realm.issuer.toUpperCase(), ` ${realm.issuer}`, realm.issuer.replace("http:", "https:"), `${realm.issuer}\u0000`, realm.issuer.replace("realms", "reaIms")).map((value): [string, unknown] => ["iss", value]),
-    fc.constantFrom<unknown>(1, { [TEST_AUDIENCE]: true }, null, true, [TEST_AUDIENCE, 1], [[TEST_AUDIENCE]], "account", [], "Secured-API", `${TEST_AUDIENCE} `, [`${TEST_AUDIENCE},account`]).map((value): [string, unknown] => ["aud", value]),
+    fc
+      .constantFrom<unknown>(
+        [realm.issuer],
+        { iss: realm.issuer },
+        null,
+        1,
+        true,
+        `${realm.issuer}/`,
+        realm.issuer.toUpperCase(),
+        ` ${realm.issuer}`,
+        realm.issuer.replace("http:", "https:"),
+        `${realm.issuer}\u0000`,
+        realm.issuer.replace("realms", "reaIms"),
+      )
+      .map((value): [string, unknown] => ["iss", value]),
+    fc
+      .constantFrom<unknown>(
+        1,
+        { [TEST_AUDIENCE]: true },
+        null,
+        true,
+        [TEST_AUDIENCE, 1],
+        [[TEST_AUDIENCE]],
+        "account",
+        [],
+        "Secured-API",
+        `${TEST_AUDIENCE} `,
+        [`${TEST_AUDIENCE},account`],
+      )
+      .map((value): [string, unknown] => ["aud", value]),
     wrongString.map((value): [string, unknown] => ["sub", value]),
-    fc.constantFrom<unknown>(...[1, null, true, {}, ["Bearer"]], "ID", "Refresh", "Offline", "Logout", "bearer", "Bearer ", "BEARER", "").map((value): [string, unknown] => ["typ", value]),
+    fc
+      .constantFrom<unknown>(...[1, null, true, {}, ["Bearer"]], "ID", "Refresh", "Offline", "Logout", "bearer", "Bearer ", "BEARER", "")
+      .map((value): [string, unknown] => ["typ", value]),
     fc.constantFrom<unknown>(1, null, ["api-client"], "other-client", "API-CLIENT", "").map((value): [string, unknown] => ["azp", value]),
     wrongString.map((value): [string, unknown] => ["scope", value]),
     wrongString.map((value): [string, unknown] => ["jti", value]),
@@ -393,11 +465,15 @@ export function poisonedClaims(realm: HostileRealm): fc.Arbitrary<TokenCase> {
     const claims = validClaims(realm.issuer);
     if (value === undefined) delete claims[name];
     else claims[name] = value;
-    return tokenCase(`${name}: ${JSON.stringify(value) ?? "absent"}`, compact(realm, { alg: "RS256", typ: "JWT", kid: realm.rsa.kid }, claims, { by: "rsa", digest: "sha256" }));
+    return tokenCase(
+      `${name}: ${JSON.stringify(value) ?? "absent"}`,
+      compact(realm, { alg: "RS256", typ: "JWT", kid: realm.rsa.kid }, claims, { by: "rsa", digest: "sha256" }),
+    );
   });
   // JSON-level tricks: a claim hidden behind __proto__/constructor, or a duplicate key whose last
   // (winning) value is the bad one.
-  const body = (omit: string): string => JSON.stringify(Object.fromEntries(Object.entries(validClaims(realm.issuer)).filter(([name]) => name !== omit))).slice(1, -1);
+  const body = (omit: string): string =>
+    JSON.stringify(Object.fromEntries(Object.entries(validClaims(realm.issuer)).filter(([name]) => name !== omit))).slice(1, -1);
   const viaText = fc
     .constantFrom(
       ["__proto__ typ", `{"__proto__":{"typ":"Bearer"},${body("typ")}}`],
@@ -407,7 +483,9 @@ export function poisonedClaims(realm: HostileRealm): fc.Arbitrary<TokenCase> {
       ["duplicate aud, last foreign", `{${body("")},"aud":"account"}`],
       ["duplicate exp, last past", `{${body("")},"exp":${now - 3600}}`],
     )
-    .map(([label, text]) => tokenCase(label as string, compact(realm, { alg: "RS256", typ: "JWT", kid: realm.rsa.kid }, raw(text as string), { by: "rsa", digest: "sha256" })));
+    .map(([label, text]) =>
+      tokenCase(label as string, compact(realm, { alg: "RS256", typ: "JWT", kid: realm.rsa.kid }, raw(text as string), { by: "rsa", digest: "sha256" })),
+    );
   return fc.oneof({ arbitrary: viaObject, weight: 5 }, { arbitrary: viaText, weight: 1 });
 }
 
@@ -432,9 +510,16 @@ export function mutatedGenuine(realm: HostileRealm, genuine: GenuineTokens): fc.
     fc.record({ op: fc.constant("replace-char" as const), at: fc.nat(), to: fc.constantFrom(...B64URL_ALPHABET) }),
     fc.record({ op: fc.constant("flip-bit" as const), segment: fc.nat({ max: 2 }), at: fc.nat(), bit: fc.nat({ max: 7 }) }),
     fc.record({ op: fc.constant("truncate" as const), at: fc.nat() }),
-    fc.record({ op: fc.constant("permute" as const), order: fc.constantFrom([1, 0, 2], [0, 2, 1], [2, 1, 0], [1, 2, 0], [0, 0, 2], [1, 1, 2], [0, 1], [0, 1, 2, 2], [0, 1, 1, 2]) }),
+    fc.record({
+      op: fc.constant("permute" as const),
+      order: fc.constantFrom([1, 0, 2], [0, 2, 1], [2, 1, 0], [1, 2, 0], [0, 0, 2], [1, 1, 2], [0, 1], [0, 1, 2, 2], [0, 1, 1, 2]),
+    }),
     fc.record({ op: fc.constant("splice" as const), other: fc.nat({ max: count - 1 }), segment: fc.nat({ max: 2 }) }),
-    fc.record({ op: fc.constant("insert" as const), at: fc.nat(), text: fc.constantFrom(".", "..", " ", "\t", "\n", "\r\n", "\u00a0", "\u200b", "\ufeff", "\u0000", "A", "-") }),
+    fc.record({
+      op: fc.constant("insert" as const),
+      at: fc.nat(),
+      text: fc.constantFrom(".", "..", " ", "\t", "\n", "\r\n", "\u00a0", "\u200b", "\ufeff", "\u0000", "A", "-"),
+    }),
     fc.record({ op: fc.constant("payload" as const), change: fc.nat() }),
     fc.record({ op: fc.constant("header" as const), change: fc.nat() }),
     fc.record({ op: fc.constant("pad" as const), segment: fc.nat({ max: 2 }), pad: fc.constantFrom("=", "==", "===") }),
@@ -529,6 +614,10 @@ export function mutatedGenuine(realm: HostileRealm, genuine: GenuineTokens): fc.
     const original = genuine.all[index] as GenuineToken;
     const token = mutations.reduce(apply, original.token);
     const pristine = mutations.every((m) => m.op === "identity");
-    return tokenCase(`${original.alg} token ${index} after ${mutations.map((m) => JSON.stringify(m)).join(" then ")}`, token, pristine && original.alg === "RS256");
+    return tokenCase(
+      `${original.alg} token ${index} after ${mutations.map((m) => JSON.stringify(m)).join(" then ")}`,
+      token,
+      pristine && original.alg === "RS256",
+    );
   });
 }

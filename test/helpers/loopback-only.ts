@@ -12,7 +12,16 @@ net.Socket.prototype.connect = function loopbackOnly(this: net.Socket, ...args: 
   const [first, second] = args;
   const options = typeof first === "object" && first !== null && !Array.isArray(first) ? (first as { host?: string; path?: string }) : undefined;
   // Unix sockets (a `path`, or a string first argument) never leave the machine.
-  const host = options !== undefined ? (options.path !== undefined ? "localhost" : (options.host ?? "localhost")) : typeof first === "number" ? (typeof second === "string" ? second : "localhost") : "localhost";
+  const host =
+    options !== undefined
+      ? options.path !== undefined
+        ? "localhost"
+        : (options.host ?? "localhost")
+      : typeof first === "number"
+        ? typeof second === "string"
+          ? second
+          : "localhost"
+        : "localhost";
   if (!LOOPBACK.test(host)) throw new Error(`tests run with the network off: refused a connection to ${host}`);
   return connect.apply(this, args);
 } as typeof net.Socket.prototype.connect;

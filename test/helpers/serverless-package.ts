@@ -23,7 +23,13 @@ export async function packageService(args: string[] = [], env: Record<string, st
   const workFolder = `.esbuild-package-${process.pid}-${Date.now()}`;
   try {
     await run(process.execPath, ["node_modules/serverless/bin/serverless.js", "package", "--package", dir, ...args], {
-      env: { ...process.env, KEYCLOAK_ISSUER: "https://keycloak.example.com/realms/demo", ...env, ESBUILD_WORK_FOLDER: workFolder, SLS_TELEMETRY_DISABLED: "1" },
+      env: {
+        ...process.env,
+        KEYCLOAK_ISSUER: "https://keycloak.example.com/realms/demo",
+        ...env,
+        ESBUILD_WORK_FOLDER: workFolder,
+        SLS_TELEMETRY_DISABLED: "1",
+      },
       timeout: 120_000,
       maxBuffer: 16 * 1024 * 1024,
     });

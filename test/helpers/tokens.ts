@@ -56,11 +56,7 @@ export function accessClaims(issuer: string, overrides: Record<string, unknown> 
 }
 
 /** A signed Keycloak-style access token; `header` and `claims` override the defaults. */
-export function accessToken(
-  key: TestKey,
-  issuer: string,
-  options: { header?: Record<string, unknown>; claims?: Record<string, unknown> } = {},
-): string {
+export function accessToken(key: TestKey, issuer: string, options: { header?: Record<string, unknown>; claims?: Record<string, unknown> } = {}): string {
   return signJwt({ alg: "RS256", typ: "JWT", kid: key.kid, ...options.header }, accessClaims(issuer, options.claims), key.privateKey);
 }
 

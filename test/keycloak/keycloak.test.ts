@@ -133,7 +133,10 @@ describe("Ctrl-C", () => {
     expect(keycloak.output()).toContain("Keycloak stopped.");
     expect(await portsClosed([issuerPort, managementPort])).toBe(true);
     const { execFileSync } = await import("node:child_process");
-    const left = execFileSync("ps", ["-eo", "args"]).toString().split("\n").filter((line) => line.includes(`--http-port=${issuerPort}`));
+    const left = execFileSync("ps", ["-eo", "args"])
+      .toString()
+      .split("\n")
+      .filter((line) => line.includes(`--http-port=${issuerPort}`));
     expect(left).toEqual([]);
   }, 60_000);
 });

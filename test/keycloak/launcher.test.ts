@@ -41,7 +41,10 @@ test("a realm import Keycloak refuses: exit 1 with Keycloak's own error line, an
     expect(output).not.toMatch(/^\s+at [\w.$]+\(/m); // no Java stack trace
     expect(output).not.toContain("Ready");
     expect(await portsClosed([port])).toBe(true);
-    const left = execFileSync("ps", ["-eo", "args"]).toString().split("\n").filter((line) => line.includes(`--http-port=${port}`));
+    const left = execFileSync("ps", ["-eo", "args"])
+      .toString()
+      .split("\n")
+      .filter((line) => line.includes(`--http-port=${port}`));
     expect(left).toEqual([]);
     const homesAfter = (await readdir(tmpdir())).filter((name) => name.startsWith("kla-keycloak-"));
     expect(homesAfter.filter((name) => !homesBefore.includes(name))).toEqual([]);

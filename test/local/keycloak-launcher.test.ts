@@ -50,7 +50,9 @@ interface Run {
 
 /** `npm run keycloak` (its script, run directly, so PATH can be the test's) with this environment. */
 async function launch(env: Record<string, string>): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !["JAVA_HOME", "KEYCLOAK_JAVA_HOME", "PATH"].includes(name) && !name.startsWith("KEYCLOAK_")));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !["JAVA_HOME", "KEYCLOAK_JAVA_HOME", "PATH"].includes(name) && !name.startsWith("KEYCLOAK_")),
+  );
   const child = spawn(process.execPath, [TSX, "local/keycloak/main.ts"], {
     cwd: ROOT,
     env: { ...base, KEYCLOAK_CACHE_DIR: join(scratch, "empty-cache"), KEYCLOAK_MANAGEMENT_PORT: "0", PATH: join(scratch, "nothing"), ...env },
@@ -92,7 +94,14 @@ const close = (server: Server): Promise<void> => new Promise((resolve) => server
 describe("npm run keycloak refuses clearly", () => {
   test("without Java: says what to install, or to use docker compose or the embedded provider", async () => {
     const run = await launch({ KEYCLOAK_ISSUER: issuerOn(await freePort()) });
-    expectCleanFailure(run, "Keycloak needs Java 17 or later", "no JAVA_HOME, no java on PATH", "apt-get install openjdk-17-jdk-headless", "docker compose up", "npm start");
+    expectCleanFailure(
+      run,
+      "Keycloak needs Java 17 or later",
+      "no JAVA_HOME, no java on PATH",
+      "apt-get install openjdk-17-jdk-headless",
+      "docker compose up",
+      "npm start",
+    );
   }, 60_000);
 
   test("with only a Java that is too old: names it", async () => {
@@ -105,7 +114,7 @@ describe("npm run keycloak refuses clearly", () => {
     const bin = await fakeBin("java17", { java: fakeJava("17.0.99") });
     const run = await launch({ KEYCLOAK_ISSUER: issuerOn(await freePort()), PATH: bin, JAVA_HOME: join(scratch, "no-such-jdk") });
     // It got past Java (to Maven, which is missing here).
-    expect(run.stdout).toContain("Java 17 (openjdk version \"17.0.99\" 2030-01-01) from PATH");
+    expect(run.stdout).toContain('Java 17 (openjdk version "17.0.99" 2030-01-01) from PATH');
     expectCleanFailure(run, "Maven (mvn) is needed once");
   }, 60_000);
 
@@ -161,9 +170,13 @@ describe("npm run keycloak refuses clearly", () => {
     ["https://keycloak.example.com/realms/demo", "plain http, loopback only"],
     ["http://localhost:8080/auth/realms/demo", "plain http, loopback only"],
     ["http://localhost:8080/realms/other", 'names realm "other"'],
-  ])("for the issuer %s", async (issuer, phrase) => {
-    expectCleanFailure(await launch({ KEYCLOAK_ISSUER: issuer }), phrase);
-  }, 60_000);
+  ])(
+    "for the issuer %s",
+    async (issuer, phrase) => {
+      expectCleanFailure(await launch({ KEYCLOAK_ISSUER: issuer }), phrase);
+    },
+    60_000,
+  );
 });
 
 describe("launcher helpers", () => {

@@ -13,7 +13,16 @@ const ISSUER = "https://keycloak.example.com/realms/demo";
 let prod: PackagedService;
 beforeAll(async () => {
   prod = await packageService(
-    ["--stage", "prod", "--param", `keycloakIssuer=${ISSUER}`, "--param", "keycloakAllowedClients=api-client,api-docs", "--param", "corsOrigins=https://app.example.com"],
+    [
+      "--stage",
+      "prod",
+      "--param",
+      `keycloakIssuer=${ISSUER}`,
+      "--param",
+      "keycloakAllowedClients=api-client,api-docs",
+      "--param",
+      "corsOrigins=https://app.example.com",
+    ],
     { KEYCLOAK_ISSUER: "" },
   );
 }, 180_000);
@@ -90,8 +99,8 @@ describe("authorization wiring", () => {
   });
 
   test("API Gateway may invoke the authorizer, from this API only", () => {
-    const permissions = resourcesOf(prod.template, "AWS::Lambda::Permission").filter(
-      ([, permission]) => JSON.stringify(permission.FunctionName).includes("AuthorizerLambdaFunction"),
+    const permissions = resourcesOf(prod.template, "AWS::Lambda::Permission").filter(([, permission]) =>
+      JSON.stringify(permission.FunctionName).includes("AuthorizerLambdaFunction"),
     );
     expect(permissions).toHaveLength(2); // REST API and HTTP API
     for (const [, permission] of permissions) {
@@ -109,9 +118,9 @@ describe("authorization wiring", () => {
 test("IAM: the functions may only write their own logs, and no action is a wildcard", () => {
   const roles = resourcesOf(prod.template, "AWS::IAM::Role");
   expect(roles).toHaveLength(1);
-  const statements = ((roles[0] as [string, Record<string, unknown>])[1].Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown[] }> } }>).flatMap(
-    (policy) => policy.PolicyDocument.Statement,
-  );
+  const statements = (
+    (roles[0] as [string, Record<string, unknown>])[1].Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown[] }> } }>
+  ).flatMap((policy) => policy.PolicyDocument.Statement);
   const actions = statements.flatMap((statement) => statement.Action);
   expect(actions.every((action) => action.startsWith("logs:") && !action.includes("*"))).toBe(true);
   for (const statement of statements) expect(JSON.stringify(statement.Resource)).toContain("log-group:/aws/lambda/keycloak-lambda-authorizer-prod");
@@ -124,14 +133,18 @@ describe("local values cannot reach a deployed stage", () => {
     ["a loopback issuer", ["--param", "keycloakIssuer=https://localhost:8443/realms/demo"]],
     ["a loopback JWKS URI", ["--param", `keycloakIssuer=${ISSUER}`, "--param", "keycloakJwksUri=http://127.0.0.1:8080/certs"]],
     ["KEYCLOAK_ALLOW_HTTP", ["--param", `keycloakIssuer=${ISSUER}`, "--param", "keycloakAllowHttp=true"]],
-  ])("packaging prod with %s fails with a clear message", async (_name, params) => {
-    const failure = await packageService(["--stage", "prod", ...params], { KEYCLOAK_ISSUER: "" }).then(
-      async (packaged) => {
-        await packaged.remove();
-        return "";
-      },
-      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ""}${error.stderr ?? ""}`,
-    );
-    expect(failure).toContain('Stage "prod" is not a local stage');
-  }, 120_000);
+  ])(
+    "packaging prod with %s fails with a clear message",
+    async (_name, params) => {
+      const failure = await packageService(["--stage", "prod", ...params], { KEYCLOAK_ISSUER: "" }).then(
+        async (packaged) => {
+          await packaged.remove();
+          return "";
+        },
+        (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ""}${error.stderr ?? ""}`,
+      );
+      expect(failure).toContain('Stage "prod" is not a local stage');
+    },
+    120_000,
+  );
 });

@@ -28,7 +28,9 @@ describe("routes come from functions/routes.ts on both APIs", () => {
   });
 
   test("every declared route is on the HTTP API behind the payload 2.0 authorizer", () => {
-    const routes = resourcesOf(packaged.template, "AWS::ApiGatewayV2::Route").filter(([, route]) => JSON.stringify(route.Target).includes("HttpApiIntegrationSecured"));
+    const routes = resourcesOf(packaged.template, "AWS::ApiGatewayV2::Route").filter(([, route]) =>
+      JSON.stringify(route.Target).includes("HttpApiIntegrationSecured"),
+    );
     expect(routes.map(([, route]) => route.RouteKey).sort()).toEqual(ROUTES.map(routeKey).sort());
     for (const [, route] of routes) {
       expect(route.AuthorizationType).toBe("CUSTOM");
@@ -81,7 +83,11 @@ describe("CORS", () => {
 
   test("the HTTP API allows the configured origins and exposes WWW-Authenticate", () => {
     const [, api] = resourcesOf(packaged.template, "AWS::ApiGatewayV2::Api")[0] ?? [];
-    expect(api?.CorsConfiguration).toMatchObject({ AllowOrigins: ["http://localhost:3000"], AllowHeaders: ["Authorization", "Content-Type"], ExposeHeaders: ["WWW-Authenticate"] });
+    expect(api?.CorsConfiguration).toMatchObject({
+      AllowOrigins: ["http://localhost:3000"],
+      AllowHeaders: ["Authorization", "Content-Type"],
+      ExposeHeaders: ["WWW-Authenticate"],
+    });
   });
 
   test("origins are configurable per deploy", async () => {

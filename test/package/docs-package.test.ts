@@ -32,7 +32,11 @@ describe("serverless package", () => {
 
   test("the document lists exactly the routes of the REST API and of the HTTP API", () => {
     const documented = operationKeys(httpDocument()).sort();
-    expect(restRouteKeys(packaged.template).map((route) => route.key).sort()).toEqual(documented);
+    expect(
+      restRouteKeys(packaged.template)
+        .map((route) => route.key)
+        .sort(),
+    ).toEqual(documented);
     const httpRoutes = resourcesOf(packaged.template, "AWS::ApiGatewayV2::Route").map(([, route]) => String(route.RouteKey));
     expect(httpRoutes.sort()).toEqual(documented);
   });
@@ -54,7 +58,15 @@ describe("serverless package", () => {
   test("docs.zip holds the bundle and Swagger UI's files, and stays small", async () => {
     const zip = join(packaged.dir, "docs.zip");
     const names = await unzip(zip, unpacked);
-    expect(names).toEqual(expect.arrayContaining(["functions/docs.mjs", "node_modules/swagger-ui-dist/swagger-ui-bundle.js", "node_modules/swagger-ui-dist/swagger-ui.css", "node_modules/swagger-ui-dist/oauth2-redirect.html", "node_modules/swagger-ui-dist/oauth2-redirect.js"]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "functions/docs.mjs",
+        "node_modules/swagger-ui-dist/swagger-ui-bundle.js",
+        "node_modules/swagger-ui-dist/swagger-ui.css",
+        "node_modules/swagger-ui-dist/oauth2-redirect.html",
+        "node_modules/swagger-ui-dist/oauth2-redirect.js",
+      ]),
+    );
     expect(names.filter((name) => name.endsWith(".map") || name.endsWith(".ts") || name.startsWith("test/") || name.startsWith("local/"))).toEqual([]);
     // Swagger UI's bundle is ~1.7 MB; the zip stays far below Lambda's 50 MB and loads fast.
     expect((await stat(zip)).size).toBeLessThan(1024 * 1024);
@@ -82,6 +94,8 @@ describe("serverless package", () => {
     expect(result.bundle[1]).toBeGreaterThan(1_000_000);
     expect(result.redirect).toContain("oauth2-redirect.js");
     expect(operationKeys(result.document).sort()).toEqual(operationKeys(httpDocument()).sort());
-    expect(((result.document.components?.securitySchemes ?? {}).keycloak as OpenAPIV3.OAuth2SecurityScheme).flows.authorizationCode?.tokenUrl).toBe(`${ISSUER}/protocol/openid-connect/token`);
+    expect(((result.document.components?.securitySchemes ?? {}).keycloak as OpenAPIV3.OAuth2SecurityScheme).flows.authorizationCode?.tokenUrl).toBe(
+      `${ISSUER}/protocol/openid-connect/token`,
+    );
   });
 });

@@ -106,7 +106,10 @@ async function assertProperty<T extends unknown[]>(numRuns: number, property: fc
 }
 
 /** One verification, bounded: accepted with claims, or refused with a typed code. Anything else throws. */
-async function verifyOnce(verifier: AccessTokenVerifier, item: TokenCase): Promise<{ accepted: true; claims: unknown } | { accepted: false; code: RejectionCode }> {
+async function verifyOnce(
+  verifier: AccessTokenVerifier,
+  item: TokenCase,
+): Promise<{ accepted: true; claims: unknown } | { accepted: false; code: RejectionCode }> {
   const settled = await settleWithin(() => verifier.verify(item.token), BOUND_MS);
   if (settled.status === "timed-out") throw new Error(`no answer within ${BOUND_MS} ms: ${item.label}`);
   if (settled.ms > BOUND_MS) throw new Error(`answered after ${settled.ms.toFixed(0)} ms (bound ${BOUND_MS}): ${item.label}`);
@@ -245,12 +248,20 @@ function authorizationValues(): fc.Arbitrary<AuthorizationCase> {
     { arbitrary: fc.mixedCase(fc.constant("Bearer")), weight: 4 },
     { arbitrary: fc.constantFrom("Basic", "Token", "Bearer:", "", "JWT", "DPoP", "B\u0435arer", "Bearer\u0000", "\u00a0Bearer"), weight: 1 },
   );
-  const separator = fc.oneof({ arbitrary: fc.constantFrom(" ", "  "), weight: 4 }, { arbitrary: fc.constantFrom("", "\t", "\u00a0", "\n", " \t", "\u3000"), weight: 1 });
-  const suffix = fc.oneof({ arbitrary: fc.constant(""), weight: 4 }, { arbitrary: fc.constantFrom(" ", "\t", " x", ",", "\n", "\u0000", "=", " Bearer x"), weight: 1 });
+  const separator = fc.oneof(
+    { arbitrary: fc.constantFrom(" ", "  "), weight: 4 },
+    { arbitrary: fc.constantFrom("", "\t", "\u00a0", "\n", " \t", "\u3000"), weight: 1 },
+  );
+  const suffix = fc.oneof(
+    { arbitrary: fc.constant(""), weight: 4 },
+    { arbitrary: fc.constantFrom(" ", "\t", " x", ",", "\n", "\u0000", "=", " Bearer x"), weight: 1 },
+  );
   return fc.oneof(
     { arbitrary: fc.constant({ value: undefined, token: undefined, wellFormed: false }), weight: 1 },
     {
-      arbitrary: fc.oneof(fc.string({ unit: "grapheme", maxLength: 200 }), fc.string({ unit: "binary", maxLength: 200 })).map((value) => ({ value, token: undefined, wellFormed: false })),
+      arbitrary: fc
+        .oneof(fc.string({ unit: "grapheme", maxLength: 200 }), fc.string({ unit: "binary", maxLength: 200 }))
+        .map((value) => ({ value, token: undefined, wellFormed: false })),
       weight: 2,
     },
     {
@@ -266,13 +277,23 @@ function authorizationValues(): fc.Arbitrary<AuthorizationCase> {
 
 describe("the authorizer handler", () => {
   test(`Authorization values on all three event kinds: Unauthorized unless genuine (${RUNS.authorization} runs)`, async () => {
-    const badArns = fc.constantFrom("", "not-an-arn", "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234", "arn:aws:lambda:eu-west-1:1:function:x/dev/GET/secured");
+    const badArns = fc.constantFrom(
+      "",
+      "not-an-arn",
+      "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234",
+      "arn:aws:lambda:eu-west-1:1:function:x/dev/GET/secured",
+    );
     const kindAndMutation = fc.constantFrom(...EVENT_KINDS).chain((kind) => fc.tuple(fc.constant(kind), fc.constantFrom(...MUTATIONS[kind])));
     let allowed = 0;
     await assertProperty(
       RUNS.authorization,
       fc.asyncProperty(kindAndMutation, authorizationValues(), badArns, async ([kind, mutation], authorization, badArn) => {
-        const event = mutateEvent(authorizerEvent(kind, authorization.value), authorization.value === undefined ? "none" : mutation, authorization.value, badArn);
+        const event = mutateEvent(
+          authorizerEvent(kind, authorization.value),
+          authorization.value === undefined ? "none" : mutation,
+          authorization.value,
+          badArn,
+        );
         const label = `${kind}/${mutation}: ${authorization.token?.label ?? JSON.stringify(authorization.value)}`;
         last.log = undefined;
         const settled = await settleWithin(() => handler(event), BOUND_MS);

@@ -74,7 +74,11 @@ function presign(issuer: string): Invocation[] {
   }
   // 4,000 invalid, 1,000 of each kind.
   for (let i = 0; i < 1000; i += 1) {
-    invocations.push({ kind: kindOf(i), authorization: `Bearer ${accessToken(key, issuer, { claims: { exp: now - 3600, iat: now - 7200 } })}`, expected: "token_expired" });
+    invocations.push({
+      kind: kindOf(i),
+      authorization: `Bearer ${accessToken(key, issuer, { claims: { exp: now - 3600, iat: now - 7200 } })}`,
+      expected: "token_expired",
+    });
     invocations.push({ kind: kindOf(i), authorization: `Bearer ${accessToken(key, issuer, { claims: { aud: "account" } })}`, expected: "invalid_audience" });
     invocations.push({ kind: kindOf(i), authorization: `Bearer ${accessToken(attacker, issuer)}`, expected: "invalid_signature" });
     const garbage: Array<[string | undefined, string]> = [

@@ -58,7 +58,14 @@ describe.each(EVENT_KINDS)("%s events", (kind) => {
         {
           Action: "execute-api:Invoke",
           Effect: "Allow",
-          Resource: [`${api}/GET/secured`, `${api}/GET/admin`, `${api}/GET/reports`, `${api}/POST/reports`, `${api}/GET/reports/*`, `${api}/GET/reports/*/audit`],
+          Resource: [
+            `${api}/GET/secured`,
+            `${api}/GET/admin`,
+            `${api}/GET/reports`,
+            `${api}/POST/reports`,
+            `${api}/GET/reports/*`,
+            `${api}/GET/reports/*/audit`,
+          ],
         },
       ]);
     }
@@ -78,7 +85,11 @@ describe.each(EVENT_KINDS)("%s events", (kind) => {
     ["two tokens", () => `Bearer ${accessToken(key, idp.issuer)} ${accessToken(key, idp.issuer)}`, "malformed_authorization_header"],
     ["garbage", () => "Bearer not-a-jwt", "malformed_token"],
     ["alg none", () => `Bearer ${signJwt({ alg: "none", kid: key.kid }, accessClaims(idp.issuer), key.privateKey).replace(/[^.]+$/, "")}`, "malformed_token"],
-    ["a disallowed algorithm", () => `Bearer ${signJwt({ alg: "RS384", kid: key.kid }, accessClaims(idp.issuer), key.privateKey, "sha384")}`, "algorithm_not_allowed"],
+    [
+      "a disallowed algorithm",
+      () => `Bearer ${signJwt({ alg: "RS384", kid: key.kid }, accessClaims(idp.issuer), key.privateKey, "sha384")}`,
+      "algorithm_not_allowed",
+    ],
     ["no kid", () => `Bearer ${signJwt({ alg: "RS256" }, accessClaims(idp.issuer), key.privateKey)}`, "missing_kid"],
     ["an unknown crit", () => `Bearer ${accessToken(key, idp.issuer, { header: { crit: ["b64"], b64: false } })}`, "unsupported_crit"],
     ["an embedded jwk", () => `Bearer ${accessToken(key, idp.issuer, { header: { jwk: key.jwk } })}`, "embedded_key_header"],
@@ -159,7 +170,11 @@ describe("request checks", () => {
     await expect(allowing(authorizerEvent("http-v2", `Bearer ${token}`))).resolves.toMatchObject({ isAuthorized: true });
     expect(seen).toEqual([`first http-v2 true ${String(payloadOf(token).sub)}`, "second"]);
 
-    const refusing = createAuthorizerHandler({ verifier, routes: API_ROUTES, checks: [() => Promise.reject(new InvalidSignatureError("proof does not verify"))] });
+    const refusing = createAuthorizerHandler({
+      verifier,
+      routes: API_ROUTES,
+      checks: [() => Promise.reject(new InvalidSignatureError("proof does not verify"))],
+    });
     await expect(refusing(authorizerEvent("http-v2", `Bearer ${token}`))).rejects.toThrow(/^Unauthorized$/);
     const failing = createAuthorizerHandler({ verifier, routes: API_ROUTES, checks: [() => Promise.reject(new KeysUnavailableError("store down"))] });
     await expect(failing(authorizerEvent("http-v2", `Bearer ${token}`))).rejects.toThrow(/^Authorizer failure: keys_unavailable$/);

@@ -13,7 +13,13 @@ let handler: (event: unknown, context: Context) => Promise<unknown>;
 let output: CapturedOutput;
 
 const context = (id: string): Context =>
-  ({ awsRequestId: id, functionName: "authorizer", functionVersion: "$LATEST", invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:authorizer", memoryLimitInMB: "256" }) as Context;
+  ({
+    awsRequestId: id,
+    functionName: "authorizer",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:authorizer",
+    memoryLimitInMB: "256",
+  }) as Context;
 
 beforeAll(async () => {
   key = generateRsaKey();
@@ -32,7 +38,6 @@ beforeEach(() => {
 afterEach(() => {
   jest.restoreAllMocks();
 });
-
 
 const lines = (): Array<Record<string, unknown>> => output.records();
 const emf = (): Array<Record<string, unknown>> => lines().filter((line) => "_aws" in line);
@@ -96,6 +101,13 @@ describe("operations", () => {
     });
     await expect(handler(broken, context("broken"))).rejects.toThrow(/^Authorizer failure: internal_error$/);
     expect(emf()).toEqual([expect.objectContaining({ AuthorizerFailures: 1, reason: "internal_error" })]);
-    expect(logs()).toEqual([expect.objectContaining({ level: "ERROR", message: "authorizer failure", reason: "internal_error", error: expect.objectContaining({ message: "boom inside the authorizer" }) })]);
+    expect(logs()).toEqual([
+      expect.objectContaining({
+        level: "ERROR",
+        message: "authorizer failure",
+        reason: "internal_error",
+        error: expect.objectContaining({ message: "boom inside the authorizer" }),
+      }),
+    ]);
   });
 });

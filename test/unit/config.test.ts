@@ -22,7 +22,12 @@ describe("loadAuthorizerConfig", () => {
   });
 
   test("lists are comma-separated and trimmed", () => {
-    const config = loadAuthorizerConfig({ ...base, KEYCLOAK_AUDIENCE: "secured-api, other", KEYCLOAK_ALLOWED_CLIENTS: "api-client,api-docs", KEYCLOAK_ALGORITHMS: "RS256,ES256" });
+    const config = loadAuthorizerConfig({
+      ...base,
+      KEYCLOAK_AUDIENCE: "secured-api, other",
+      KEYCLOAK_ALLOWED_CLIENTS: "api-client,api-docs",
+      KEYCLOAK_ALGORITHMS: "RS256,ES256",
+    });
     expect(config.audiences).toEqual(["secured-api", "other"]);
     expect(config.allowedClients).toEqual(["api-client", "api-docs"]);
     expect(config.algorithms).toEqual(["RS256", "ES256"]);

@@ -30,7 +30,7 @@ async function runHealthcheck(status: number): Promise<number> {
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   try {
     const { port } = server.address() as AddressInfo;
-    const [kind, shell, flag, script = ""] = keycloak!.healthcheck.test;
+    const [kind, shell, flag, script = ""] = (keycloak as NonNullable<typeof keycloak>).healthcheck.test;
     expect([kind, shell, flag]).toEqual(["CMD", "bash", "-c"]);
     // Compose turns `$$` into `$` before running the command.
     const command = script.replaceAll("$$", "$").replace("/dev/tcp/127.0.0.1/9000", `/dev/tcp/127.0.0.1/${port}`);
@@ -65,7 +65,9 @@ describe("docker-compose.yml", () => {
 
   it("bootstraps the admin with overridable defaults, a fixed hostname and health enabled", () => {
     expect(keycloak.environment).toMatchObject({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own variable syntax, as written in the file
       KC_BOOTSTRAP_ADMIN_USERNAME: "${KEYCLOAK_ADMIN:-admin}",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own variable syntax, as written in the file
       KC_BOOTSTRAP_ADMIN_PASSWORD: "${KEYCLOAK_ADMIN_PASSWORD:-admin}",
       KC_HOSTNAME: "http://localhost:8080",
       KC_HEALTH_ENABLED: "true",

@@ -46,7 +46,10 @@ describe("fetching", () => {
     ["a redirect (never followed)", (_req: unknown, res: import("node:http").ServerResponse) => res.writeHead(302, { location: "http://127.0.0.1:1/" }).end()],
     ["an HTML page", (_req: unknown, res: import("node:http").ServerResponse) => res.writeHead(200).end("<html></html>")],
     ["a body over the cap", (_req: unknown, res: import("node:http").ServerResponse) => res.writeHead(200).end(`{"pad":"${"x".repeat(5000)}"}`)],
-    ["a declared length over the cap", (_req: unknown, res: import("node:http").ServerResponse) => res.writeHead(200, { "content-length": "999999" }).end("{}")],
+    [
+      "a declared length over the cap",
+      (_req: unknown, res: import("node:http").ServerResponse) => res.writeHead(200, { "content-length": "999999" }).end("{}"),
+    ],
   ])("%s is a KeysUnavailableError", async (_name, listener) => {
     const url = await serve(listener as RequestListener);
     await expect(fetchJson(url)).rejects.toBeInstanceOf(KeysUnavailableError);

@@ -50,8 +50,14 @@ async function outcome(verifier: AccessTokenVerifier, token: string): Promise<{ 
 const key: TestKey = generateRsaKey();
 
 type Fault = (url: string) => { status?: number; headers?: Record<string, string>; body?: string | Buffer; hang?: boolean } | undefined;
-const onCerts = (answer: ReturnType<Fault>): Fault => (url) => (url.endsWith("/certs") ? answer : undefined);
-const onDiscovery = (answer: ReturnType<Fault>): Fault => (url) => (url.endsWith("openid-configuration") ? answer : undefined);
+const onCerts =
+  (answer: ReturnType<Fault>): Fault =>
+  (url) =>
+    url.endsWith("/certs") ? answer : undefined;
+const onDiscovery =
+  (answer: ReturnType<Fault>): Fault =>
+  (url) =>
+    url.endsWith("openid-configuration") ? answer : undefined;
 
 describe.each<[string, Fault, string]>([
   ["discovery answers 500", onDiscovery({ status: 500, body: "{}" }), "keys_unavailable"],
@@ -70,9 +76,17 @@ describe.each<[string, Fault, string]>([
   ["certs never answers", onCerts({ hang: true }), "keys_unavailable"],
   ["certs redirects to another host", onCerts({ status: 302, headers: { location: "https://evil.example/certs" } }), "keys_unavailable"],
   ["certs has only an enc key", onCerts({ body: JSON.stringify({ keys: [{ ...key.jwk, use: "enc", alg: "RSA-OAEP" }] }) }), "key_not_usable"],
-  ["certs has an oct key under the signing kid", onCerts({ body: JSON.stringify({ keys: [{ kty: "oct", kid: key.kid, k: "c2VjcmV0", alg: "HS256" }] }) }), "key_not_usable"],
+  [
+    "certs has an oct key under the signing kid",
+    onCerts({ body: JSON.stringify({ keys: [{ kty: "oct", kid: key.kid, k: "c2VjcmV0", alg: "HS256" }] }) }),
+    "key_not_usable",
+  ],
   ["certs key says use enc with alg RS256", onCerts({ body: JSON.stringify({ keys: [{ ...key.jwk, use: "enc" }] }) }), "key_not_usable"],
-  ["certs key is bound to RS512 but the token says RS256", onCerts({ body: JSON.stringify({ keys: [{ ...key.jwk, alg: "RS512" }] }) }), "key_algorithm_mismatch"],
+  [
+    "certs key is bound to RS512 but the token says RS256",
+    onCerts({ body: JSON.stringify({ keys: [{ ...key.jwk, alg: "RS512" }] }) }),
+    "key_algorithm_mismatch",
+  ],
   ["certs key has a numeric kty (dropped as malformed)", onCerts({ body: JSON.stringify({ keys: [{ ...key.jwk, kty: 1 }] }) }), "unknown_kid"],
 ])("%s", (_name, fault, expected) => {
   test(`ends in ${expected}, promptly, with one attempt per endpoint`, async () => {

@@ -16,8 +16,7 @@ interface Fixture {
   jwks?: { keys: Record<string, unknown>[] };
   pem?: string;
 }
-const fixture = (name: string): Fixture =>
-  JSON.parse(readFileSync(new URL(`../fixtures/keycloak-real/${name}`, import.meta.url), "utf8")) as Fixture;
+const fixture = (name: string): Fixture => JSON.parse(readFileSync(new URL(`../fixtures/keycloak-real/${name}`, import.meta.url), "utf8")) as Fixture;
 
 /** A certs document for a fixture: its own, or one built from its PEM under the token's kid. */
 function certsOf(item: Fixture): Record<string, unknown>[] {
@@ -63,7 +62,9 @@ describe("real Keycloak tokens", () => {
     const { kid } = JSON.parse(Buffer.from(header, "base64url").toString()) as { kid: string };
     const jwk = certsOf(item).find((candidate) => candidate.kid === kid && candidate.use !== "enc");
     expect(jwk).toBeDefined();
-    const valid = createVerify("sha256").update(`${header}.${payload}`).verify(createPublicKey({ key: jwk as never, format: "jwk" }), Buffer.from(signature, "base64url"));
+    const valid = createVerify("sha256")
+      .update(`${header}.${payload}`)
+      .verify(createPublicKey({ key: jwk as never, format: "jwk" }), Buffer.from(signature, "base64url"));
     expect(valid).toBe(true);
   });
 

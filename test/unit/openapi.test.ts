@@ -124,7 +124,14 @@ describe("where the request came from", () => {
       requestContext: { stage: "dev", path: requestPath },
     }) as unknown as APIGatewayProxyEvent;
   const http = (rawPath: string, routeKey: string, stage = "$default", asset?: string): APIGatewayProxyEventV2 =>
-    ({ version: "2.0", routeKey, rawPath, headers: {}, ...(asset === undefined ? {} : { pathParameters: { asset } }), requestContext: { stage } }) as unknown as APIGatewayProxyEventV2;
+    ({
+      version: "2.0",
+      routeKey,
+      rawPath,
+      headers: {},
+      ...(asset === undefined ? {} : { pathParameters: { asset } }),
+      requestContext: { stage },
+    }) as unknown as APIGatewayProxyEventV2;
 
   test.each([
     ["REST API on execute-api", rest("/docs", "/docs", "/dev/docs"), "/dev"],
@@ -146,7 +153,11 @@ describe("where the request came from", () => {
 
 describe("the docs function", () => {
   const docs = createDocsHandler({ routes: API_ROUTES, issuer: ISSUER, clientId: "api-docs", realm: "demo" });
-  const httpEvent = (rawPath: string, routeKey: string, options: { asset?: string; headers?: Record<string, string>; v?: string } = {}): APIGatewayProxyEventV2 =>
+  const httpEvent = (
+    rawPath: string,
+    routeKey: string,
+    options: { asset?: string; headers?: Record<string, string>; v?: string } = {},
+  ): APIGatewayProxyEventV2 =>
     ({
       version: "2.0",
       routeKey,
@@ -157,7 +168,14 @@ describe("the docs function", () => {
       requestContext: { stage: "$default" },
     }) as unknown as APIGatewayProxyEventV2;
   const restEvent = (resource: string, path: string, asset?: string): APIGatewayProxyEvent =>
-    ({ resource, path, httpMethod: "GET", headers: {}, pathParameters: asset === undefined ? null : { asset }, requestContext: { stage: "dev", path: `/dev${path}` } }) as unknown as APIGatewayProxyEvent;
+    ({
+      resource,
+      path,
+      httpMethod: "GET",
+      headers: {},
+      pathParameters: asset === undefined ? null : { asset },
+      requestContext: { stage: "dev", path: `/dev${path}` },
+    }) as unknown as APIGatewayProxyEvent;
   const header = (result: APIGatewayProxyResult, name: string): string | undefined => result.headers?.[name] as string | undefined;
 
   test("the page loads Swagger UI from this API only, with the api-docs client and PKCE", async () => {
@@ -165,9 +183,19 @@ describe("the docs function", () => {
     expect(page.statusCode).toBe(200);
     expect(header(page, "Content-Type")).toBe("text/html; charset=utf-8");
     const urls = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]);
-    expect(urls).toEqual(["data:,", expect.stringMatching(/^\/dev\/docs\/swagger-ui\.css\?v=[0-9a-f]{12}$/), expect.stringMatching(/^\/dev\/docs\/swagger-ui-bundle\.js\?v=/), expect.stringMatching(/^\/dev\/docs\/swagger-initializer\.js\?v=/)]);
+    expect(urls).toEqual([
+      "data:,",
+      expect.stringMatching(/^\/dev\/docs\/swagger-ui\.css\?v=[0-9a-f]{12}$/),
+      expect.stringMatching(/^\/dev\/docs\/swagger-ui-bundle\.js\?v=/),
+      expect.stringMatching(/^\/dev\/docs\/swagger-initializer\.js\?v=/),
+    ]);
     const config = JSON.parse(/<script id="docs-config" type="application\/json">(.*?)<\/script>/.exec(page.body)?.[1] ?? "") as Record<string, string>;
-    expect(config).toEqual({ openapiPath: "/dev/openapi.json", oauth2RedirectPath: "/dev/docs/oauth2-redirect.html", clientId: "api-docs", scopes: "openid profile email" });
+    expect(config).toEqual({
+      openapiPath: "/dev/openapi.json",
+      oauth2RedirectPath: "/dev/docs/oauth2-redirect.html",
+      clientId: "api-docs",
+      scopes: "openid profile email",
+    });
     const csp = header(page, "Content-Security-Policy") ?? "";
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("connect-src 'self' https://keycloak.example.com");
@@ -192,17 +220,23 @@ describe("the docs function", () => {
   test("versioned asset URLs are cached for good, others revalidated with the ETag", async () => {
     const page = await docs(httpEvent("/docs", "GET /docs"));
     const version = /swagger-ui\.css\?v=([0-9a-f]+)/.exec(page.body)?.[1];
-    const css = await docs(httpEvent("/docs/swagger-ui.css", "GET /docs/{asset}", { asset: "swagger-ui.css", ...(version === undefined ? {} : { v: version }) }));
+    const css = await docs(
+      httpEvent("/docs/swagger-ui.css", "GET /docs/{asset}", { asset: "swagger-ui.css", ...(version === undefined ? {} : { v: version }) }),
+    );
     expect(header(css, "Cache-Control")).toBe("public, max-age=31536000, immutable");
     const unversioned = await docs(httpEvent("/docs/swagger-ui.css", "GET /docs/{asset}", { asset: "swagger-ui.css" }));
     expect(header(unversioned, "Cache-Control")).toBe("no-cache");
-    const again = await docs(httpEvent("/docs/swagger-ui.css", "GET /docs/{asset}", { asset: "swagger-ui.css", headers: { "if-none-match": header(css, "ETag") ?? "" } }));
+    const again = await docs(
+      httpEvent("/docs/swagger-ui.css", "GET /docs/{asset}", { asset: "swagger-ui.css", headers: { "if-none-match": header(css, "ETag") ?? "" } }),
+    );
     expect(again.statusCode).toBe(304);
     expect(again.body).toBe("");
   });
 
   test("large assets are gzipped for HTTP API callers that accept it, never on REST (no binaryMediaTypes there)", async () => {
-    const zipped = await docs(httpEvent("/docs/swagger-ui-bundle.js", "GET /docs/{asset}", { asset: "swagger-ui-bundle.js", headers: { "Accept-Encoding": "gzip, deflate, br" } }));
+    const zipped = await docs(
+      httpEvent("/docs/swagger-ui-bundle.js", "GET /docs/{asset}", { asset: "swagger-ui-bundle.js", headers: { "Accept-Encoding": "gzip, deflate, br" } }),
+    );
     expect(zipped).toMatchObject({ statusCode: 200, isBase64Encoded: true });
     expect(header(zipped, "Content-Encoding")).toBe("gzip");
     const { gunzipSync } = await import("node:zlib");

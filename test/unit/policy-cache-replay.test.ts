@@ -3,7 +3,7 @@ import type { APIGatewayAuthorizerResult, Statement } from "aws-lambda";
 import { createAuthorizerHandler } from "../../lib/authorizer/authorizer-handler.js";
 import { isSatisfied } from "../../lib/routes/requirements.js";
 import { API_ROUTES, ROUTES } from "../../functions/routes.js";
-import { type Route } from "../../lib/routes/route.js";
+import type { Route } from "../../lib/routes/route.js";
 import { parseMethodArn, routeArn } from "../../lib/apigateway/method-arn.js";
 import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
@@ -42,7 +42,11 @@ afterAll(() => idp.close());
 const callers: Record<string, Record<string, unknown>> = {
   alice: { realm_access: { roles: ["user", "admin"] }, resource_access: { "secured-api": { roles: ["writer"] } } },
   bob: { realm_access: { roles: ["user"] }, resource_access: { "secured-api": { roles: ["reader"] } } },
-  "service account": { realm_access: { roles: [] }, resource_access: { "secured-api": { roles: ["reader"] } }, preferred_username: "service-account-api-client" },
+  "service account": {
+    realm_access: { roles: [] },
+    resource_access: { "secured-api": { roles: ["reader"] } },
+    preferred_username: "service-account-api-client",
+  },
   "no roles": { realm_access: { roles: [] }, resource_access: {} },
   "malformed roles": { realm_access: "admin", resource_access: "secured-api" },
 };
@@ -71,7 +75,12 @@ test("expected decisions: alice everything, bob reads but not writes nor admin",
     return route.requires === undefined || isSatisfied(route.requires, { ...(callers[who] as object) });
   };
   expect([decide("alice", "GET", "/admin"), decide("alice", "POST", "/reports")]).toEqual([true, true]);
-  expect([decide("bob", "GET", "/admin"), decide("bob", "GET", "/reports"), decide("bob", "POST", "/reports"), decide("bob", "GET", "/secured")]).toEqual([false, true, false, true]);
+  expect([decide("bob", "GET", "/admin"), decide("bob", "GET", "/reports"), decide("bob", "POST", "/reports"), decide("bob", "GET", "/secured")]).toEqual([
+    false,
+    true,
+    false,
+    true,
+  ]);
 });
 
 test("parseMethodArn reads the API and stage, and refuses other ARNs", () => {

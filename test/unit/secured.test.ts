@@ -58,7 +58,7 @@ describe.each(EVENT_KINDS)("claims round trip through %s", (kind) => {
       address: { country: "NL", lines: ["a", "b"] },
       nothing: null,
       ratio: 0.25,
-      unicode: "ÆØÅ \u2603 \"quoted\"",
+      unicode: 'ÆØÅ \u2603 "quoted"',
     };
     const token = accessToken(key, idp.issuer, { claims });
     const result = await authorizer(authorizerEvent(kind, `Bearer ${token}`));
@@ -86,7 +86,7 @@ describe.each(EVENT_KINDS)("claims round trip through %s", (kind) => {
     ["an unparsable claims value", { kc_claims: "{not json" }],
     ["claims that are an array", { kc_claims: "[1,2]" }],
     ["empty claims", { kc_claims: "{}" }],
-    ["claims under another key", { claims: "{\"sub\":\"x\"}" }],
+    ["claims under another key", { claims: '{"sub":"x"}' }],
   ])("%s is a JSON 401", async (_name, context) => {
     captureOutput();
     const response = await callSecured(proxyEvent(kind, context as AuthorizerContext));

@@ -23,7 +23,6 @@ import { authorizerEvent, METHOD_ARN } from "../helpers/events.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { accessClaims, accessToken, b64url, generateRsaKey, signJwt, type TestKey } from "../helpers/tokens.js";
 
-
 /** An ECDSA key as a realm publishes it, optionally without `alg` or with a wrong one. */
 function ecKey(curve: "P-256" | "P-384" = "P-256", alg: string | undefined = curve === "P-256" ? "ES256" : "ES384"): TestKey {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: curve });
@@ -56,7 +55,11 @@ function flipS(token: string): string {
 function lowSToken(key: TestKey, issuer: string): string {
   for (;;) {
     const token = signedAs("ES256", key, issuer);
-    const s = BigInt(`0x${Buffer.from(token.split(".")[2] as string, "base64url").subarray(32).toString("hex")}`);
+    const s = BigInt(
+      `0x${Buffer.from(token.split(".")[2] as string, "base64url")
+        .subarray(32)
+        .toString("hex")}`,
+    );
     if (s <= P256_ORDER >> 1n) return token;
   }
 }
@@ -179,7 +182,13 @@ describe("finding 4: a cached Allow outliving the token", () => {
     const context: AuthorizerContext = { kc_claims: JSON.stringify(accessClaims("https://kc.example.com/realms/demo", { exp })) };
     return (
       kind === "http"
-        ? { version: "2.0", routeKey: "GET /secured", rawPath: "/secured", headers: {}, requestContext: { http: { method: "GET", path: "/secured" }, authorizer: { lambda: context } } }
+        ? {
+            version: "2.0",
+            routeKey: "GET /secured",
+            rawPath: "/secured",
+            headers: {},
+            requestContext: { http: { method: "GET", path: "/secured" }, authorizer: { lambda: context } },
+          }
         : { resource: "/secured", path: "/secured", httpMethod: "GET", headers: {}, requestContext: { authorizer: context } }
     ) as never;
   };
@@ -210,12 +219,19 @@ describe("finding 5: parametrised routes must not widen cached REST policies", (
    * The policy a token gets, which must not depend on the route it was made for; then every
    * request as deep as the table's routes go, judged by IAM's rules.
    */
-  const replay = async (routes: readonly Route[], claims: Record<string, unknown>, check: (request: string, allowed: boolean, expected: boolean) => void): Promise<number> => {
+  const replay = async (
+    routes: readonly Route[],
+    claims: Record<string, unknown>,
+    check: (request: string, allowed: boolean, expected: boolean) => void,
+  ): Promise<number> => {
     const table = routeTable(routes);
     const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: table });
     const token = signJwt({ alg: "RS256", typ: "JWT", kid: key.kid }, claims, key.privateKey);
     const policies = await Promise.all(
-      routes.map(async (first) => (await handler({ type: "TOKEN", methodArn: routeArn(STAGE, first), authorizationToken: `Bearer ${token}` })) as APIGatewayAuthorizerResult),
+      routes.map(
+        async (first) =>
+          (await handler({ type: "TOKEN", methodArn: routeArn(STAGE, first), authorizationToken: `Bearer ${token}` })) as APIGatewayAuthorizerResult,
+      ),
     );
     for (const policy of policies) expect(policy.policyDocument).toEqual(policies[0]?.policyDocument);
     const policy = policies[0] as APIGatewayAuthorizerResult;
@@ -237,17 +253,22 @@ describe("finding 5: parametrised routes must not widen cached REST policies", (
       resource_access: { "secured-api": { roles: roles.filter((role) => role !== "admin" && role !== "auditor") } },
     });
   const rights = [["admin", "auditor"], ["reader"], ["writer"], ["owner"], ["admin"], ["admin", "reader"], []];
-  const neverWider = (overDenied: Set<string>) => (request: string, allowed: boolean, expected: boolean): void => {
-    if (!expected) expect([request, allowed]).toEqual([request, false]);
-    else if (!allowed) overDenied.add(request);
-  };
+  const neverWider =
+    (overDenied: Set<string>) =>
+    (request: string, allowed: boolean, expected: boolean): void => {
+      if (!expected) expect([request, allowed]).toEqual([request, false]);
+      else if (!allowed) overDenied.add(request);
+    };
 
   // Every combination of rights; every request API Gateway would route to a declared route (each
   // path segment any literal of the table or something else): exactly as its route requires.
-  test.each(rights.map((roles) => [roles.join("+") || "no rights", roles] as const))("the route table, %s: every request answered exactly as its route requires", async (_label, roles) => {
-    const checked = await replay(ROUTES, claimsWith(roles), (request, allowed, expected) => expect([request, allowed]).toEqual([request, expected]));
-    expect(checked).toBeGreaterThan(10);
-  });
+  test.each(rights.map((roles) => [roles.join("+") || "no rights", roles] as const))(
+    "the route table, %s: every request answered exactly as its route requires",
+    async (_label, roles) => {
+      const checked = await replay(ROUTES, claimsWith(roles), (request, allowed, expected) => expect([request, allowed]).toEqual([request, expected]));
+      expect(checked).toBeGreaterThan(10);
+    },
+  );
 
   // A table where IAM patterns cannot say everything (a file named "audit" under
   // /reports/{id}/files/{file} matches the Deny that guards /reports/{id}/audit): such a request may
@@ -260,35 +281,50 @@ describe("finding 5: parametrised routes must not widen cached REST policies", (
     { method: "DELETE", path: "/reports/{id}", summary: "", requires: anyOf(realmRole("admin"), clientRole("secured-api", "owner")) },
   ];
   const nested = [...ROUTES.filter((route) => !extra.some((other) => other.method === route.method && other.path === route.path)), ...extra];
-  test.each(rights.map((roles) => [roles.join("+") || "no rights", roles] as const))("a nested table, %s: a replayed policy never allows a refused request", async (_label, roles) => {
-    const overDenied = new Set<string>();
-    expect(await replay(nested, claimsWith(roles), neverWider(overDenied))).toBeGreaterThan(50);
-    // The only fail-closed corner: a file literally named "audit", caught by the Deny on
-    // GET/reports/*/audit that keeps non-admins out of the audit trail.
-    expect([...overDenied].filter((request) => !/^GET\/reports\/[^/]+\/files\/audit$/.test(request))).toEqual([]);
-  });
+  test.each(rights.map((roles) => [roles.join("+") || "no rights", roles] as const))(
+    "a nested table, %s: a replayed policy never allows a refused request",
+    async (_label, roles) => {
+      const overDenied = new Set<string>();
+      expect(await replay(nested, claimsWith(roles), neverWider(overDenied))).toBeGreaterThan(50);
+      // The only fail-closed corner: a file literally named "audit", caught by the Deny on
+      // GET/reports/*/audit that keeps non-admins out of the audit trail.
+      expect([...overDenied].filter((request) => !/^GET\/reports\/[^/]+\/files\/audit$/.test(request))).toEqual([]);
+    },
+  );
 
   // Greedy parameters and many literal routes (an adversarial review found both widening an
   // earlier, sampling-based version of the Deny computation).
   const admin = realmRole("admin");
   const greedyTables: Array<[string, Route[]]> = [
-    ["GET /a/{b} for all, GET /{proxy+} for admins", [
-      { method: "GET", path: "/a/{b}", summary: "" },
-      { method: "GET", path: "/{proxy+}", summary: "", requires: admin },
-    ]],
-    ["GET /files/{id}/meta/{field} for all, GET /files/{path+} for admins", [
-      { method: "GET", path: "/files/{id}/meta/{field}", summary: "" },
-      { method: "GET", path: "/files/{path+}", summary: "", requires: admin },
-    ]],
-    ["nine literal routes, /{p1}/{p2}/{p3}/{p4} for admins, /zz/k/{x} for all", [
-      ...["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9"].map((name): Route => ({ method: "GET", path: `/${name}`, summary: "" })),
-      { method: "GET", path: "/{p1}/{p2}/{p3}/{p4}", summary: "", requires: admin },
-      { method: "GET", path: "/zz/k/{x}", summary: "" },
-    ]],
-    ["GET /{id} for all, GET / for admins", [
-      { method: "GET", path: "/{id}", summary: "" },
-      { method: "GET", path: "/", summary: "", requires: admin },
-    ]],
+    [
+      "GET /a/{b} for all, GET /{proxy+} for admins",
+      [
+        { method: "GET", path: "/a/{b}", summary: "" },
+        { method: "GET", path: "/{proxy+}", summary: "", requires: admin },
+      ],
+    ],
+    [
+      "GET /files/{id}/meta/{field} for all, GET /files/{path+} for admins",
+      [
+        { method: "GET", path: "/files/{id}/meta/{field}", summary: "" },
+        { method: "GET", path: "/files/{path+}", summary: "", requires: admin },
+      ],
+    ],
+    [
+      "nine literal routes, /{p1}/{p2}/{p3}/{p4} for admins, /zz/k/{x} for all",
+      [
+        ...["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9"].map((name): Route => ({ method: "GET", path: `/${name}`, summary: "" })),
+        { method: "GET", path: "/{p1}/{p2}/{p3}/{p4}", summary: "", requires: admin },
+        { method: "GET", path: "/zz/k/{x}", summary: "" },
+      ],
+    ],
+    [
+      "GET /{id} for all, GET / for admins",
+      [
+        { method: "GET", path: "/{id}", summary: "" },
+        { method: "GET", path: "/", summary: "", requires: admin },
+      ],
+    ],
   ];
   test.each(greedyTables)("%s: no refused request is ever allowed", async (_label, table) => {
     const overDenied = new Set<string>();
@@ -298,7 +334,11 @@ describe("finding 5: parametrised routes must not widen cached REST policies", (
   test("bob (reader) may read /reports/1 but not /reports/1/audit, though IAM's * matches /", async () => {
     const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
     const bob = accessToken(key, idp.issuer, { claims: { realm_access: { roles: ["user"] }, resource_access: { "secured-api": { roles: ["reader"] } } } });
-    const policy = (await handler({ type: "TOKEN", methodArn: `${STAGE.api}/dev/GET/reports/1`, authorizationToken: `Bearer ${bob}` })) as APIGatewayAuthorizerResult;
+    const policy = (await handler({
+      type: "TOKEN",
+      methodArn: `${STAGE.api}/dev/GET/reports/1`,
+      authorizationToken: `Bearer ${bob}`,
+    })) as APIGatewayAuthorizerResult;
     expect(allows(policy, `${STAGE.api}/dev/GET/reports/1`)).toBe(true);
     expect(allows(policy, `${STAGE.api}/dev/GET/reports/1/audit`)).toBe(false);
     expect(allows(policy, `${STAGE.api}/dev/GET/admin`)).toBe(false);
@@ -329,7 +369,11 @@ describe("finding 6: no shared principal", () => {
   test("KEYCLOAK_PRINCIPAL_CLAIM names another claim, which then must be present", async () => {
     const verifier = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_PRINCIPAL_CLAIM: "preferred_username" }));
     const handler = createAuthorizerHandler({ verifier, routes: API_ROUTES });
-    const result = (await handler({ type: "TOKEN", methodArn: METHOD_ARN, authorizationToken: `Bearer ${accessToken(key, idp.issuer, { claims: { sub: undefined } })}` })) as APIGatewayAuthorizerResult;
+    const result = (await handler({
+      type: "TOKEN",
+      methodArn: METHOD_ARN,
+      authorizationToken: `Bearer ${accessToken(key, idp.issuer, { claims: { sub: undefined } })}`,
+    })) as APIGatewayAuthorizerResult;
     expect(result.principalId).toBe("alice");
     expect(await rejectionCode(verifier, accessToken(key, idp.issuer, { claims: { preferred_username: undefined } }))).toBe("missing_subject");
   });
@@ -347,17 +391,28 @@ describe("finding 8: claims named __proto__ and constructor", () => {
   test.each(["rest-token", "http-v2"] as const)("%s: reach the handler exactly as signed, and pollute nothing", async (kind) => {
     process.env.AUTH_REALM = "demo";
     process.env.KEYCLOAK_ISSUER ??= "https://keycloak.example.com/realms/demo";
-    const { handler: securedHandler } = (await import("../../functions/secured.js")) as unknown as { handler: (event: never, context: Context) => Promise<APIGatewayProxyResult> };
+    const { handler: securedHandler } = (await import("../../functions/secured.js")) as unknown as {
+      handler: (event: never, context: Context) => Promise<APIGatewayProxyResult>;
+    };
     const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
     // JSON text with the keys as a token carries them (JSON.stringify of an object literal would drop __proto__).
-    const claimsJson = JSON.stringify(accessClaims(idp.issuer)).replace(/}$/, ',"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}},"nested":{"__proto__":"n"}}');
+    const claimsJson = JSON.stringify(accessClaims(idp.issuer)).replace(
+      /}$/,
+      ',"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}},"nested":{"__proto__":"n"}}',
+    );
     const input = `${b64url({ alg: "RS256", typ: "JWT", kid: key.kid })}.${Buffer.from(claimsJson).toString("base64url")}`;
     const token = `${input}.${sign("sha256", Buffer.from(input), key.privateKey).toString("base64url")}`;
     const answer = (await handler(authorizerEvent(kind, `Bearer ${token}`))) as { context?: AuthorizerContext };
     const context = answer.context as AuthorizerContext;
     const event = (
       kind === "http-v2"
-        ? { version: "2.0", routeKey: "GET /secured", rawPath: "/secured", headers: {}, requestContext: { http: { method: "GET", path: "/secured" }, authorizer: { lambda: context } } }
+        ? {
+            version: "2.0",
+            routeKey: "GET /secured",
+            rawPath: "/secured",
+            headers: {},
+            requestContext: { http: { method: "GET", path: "/secured" }, authorizer: { lambda: context } },
+          }
         : { resource: "/secured", path: "/secured", httpMethod: "GET", headers: {}, requestContext: { authorizer: context } }
     ) as never;
     const response = await securedHandler(event, { awsRequestId: "t", getRemainingTimeInMillis: () => 3000 } as unknown as Context);
@@ -409,7 +464,6 @@ describe("cheap refusals", () => {
   });
 });
 
-
 describe("hardening from the adversarial review of these fixes", () => {
   let idp: IdpStub;
   let rsa: TestKey;
@@ -447,7 +501,9 @@ describe("hardening from the adversarial review of these fixes", () => {
       const [header, payload, signature] = token.split(".") as [string, string, string];
       const bytes = Buffer.from(signature, "base64url");
       const flipped = Buffer.from((order - s).toString(16).padStart(size * 2, "0"), "hex");
-      expect(await rejectionCode(verifier, `${header}.${payload}.${Buffer.concat([bytes.subarray(0, size), flipped]).toString("base64url")}`)).toBe("non_canonical_token");
+      expect(await rejectionCode(verifier, `${header}.${payload}.${Buffer.concat([bytes.subarray(0, size), flipped]).toString("base64url")}`)).toBe(
+        "non_canonical_token",
+      );
     } finally {
       await stub.close();
     }
@@ -502,7 +558,13 @@ describe("hardening from the adversarial review of these fixes", () => {
     const old = generateRsaKey({ kid: "k" });
     const stub = await startIdpStub([old.jwk]);
     let now = Date.now();
-    const jwksCache = new JwksCache({ issuer: stub.issuer, fetchJson: createFetchJson({ timeoutMs: 2000, allowHttp: false }), maxAgeMs: 60_000, cooldownMs: 0, now: () => now });
+    const jwksCache = new JwksCache({
+      issuer: stub.issuer,
+      fetchJson: createFetchJson({ timeoutMs: 2000, allowHttp: false }),
+      maxAgeMs: 60_000,
+      cooldownMs: 0,
+      now: () => now,
+    });
     try {
       const verifier = createAccessTokenVerifier(testConfig(stub.issuer), { jwksCache });
       const token = accessToken(old, stub.issuer);
@@ -527,7 +589,12 @@ describe("hardening from the adversarial review of these fixes", () => {
 
   test("a payload that is not UTF-8 is refused (the claims handed on are exactly the signed bytes)", async () => {
     const verifier = createAccessTokenVerifier(testConfig(idp.issuer));
-    const json = Buffer.concat([Buffer.from(JSON.stringify(accessClaims(idp.issuer)).slice(0, -1)), Buffer.from(',"name":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    const json = Buffer.concat([
+      Buffer.from(JSON.stringify(accessClaims(idp.issuer)).slice(0, -1)),
+      Buffer.from(',"name":"'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"}'),
+    ]);
     const input = `${b64url({ alg: "RS256", typ: "JWT", kid: rsa.kid })}.${json.toString("base64url")}`;
     expect(await rejectionCode(verifier, `${input}.${sign("sha256", Buffer.from(input), rsa.privateKey).toString("base64url")}`)).toBe("malformed_token");
   });

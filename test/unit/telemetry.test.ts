@@ -45,9 +45,27 @@ test("key fetches, refusals and failures are counted; failures are ERROR lines c
   await telemetry.wrap(async () => {
     telemetry.keyFetch({ ok: true, kind: "discovery" });
     telemetry.keyFetch({ ok: false, kind: "jwks" });
-    telemetry.observer.failed({ kind: "http-v2", event: { routeKey: "GET /admin" }, latencyMs: 3, requestId: "req-1", error: new KeysUnavailableError("down") });
-    telemetry.observer.refused({ kind: "http-v2", event: { routeKey: "GET /admin" }, latencyMs: 1, requestId: "req-1", error: new InvalidSignatureError("bad") });
-    telemetry.observer.failed({ kind: "http-v2", event: { routeKey: "GET /admin" }, latencyMs: 1, requestId: "req-1", error: new InternalError("boom", { cause: new TypeError("x is undefined") }) });
+    telemetry.observer.failed({
+      kind: "http-v2",
+      event: { routeKey: "GET /admin" },
+      latencyMs: 3,
+      requestId: "req-1",
+      error: new KeysUnavailableError("down"),
+    });
+    telemetry.observer.refused({
+      kind: "http-v2",
+      event: { routeKey: "GET /admin" },
+      latencyMs: 1,
+      requestId: "req-1",
+      error: new InvalidSignatureError("bad"),
+    });
+    telemetry.observer.failed({
+      kind: "http-v2",
+      event: { routeKey: "GET /admin" },
+      latencyMs: 1,
+      requestId: "req-1",
+      error: new InternalError("boom", { cause: new TypeError("x is undefined") }),
+    });
     return "ok";
   })(undefined, context);
   const metrics = records().filter((record) => "_aws" in record);
@@ -60,7 +78,12 @@ test("key fetches, refusals and failures are counted; failures are ERROR lines c
       expect.objectContaining({ Refused: 1, reason: "invalid_signature" }),
     ]),
   );
-  expect(records().find((record) => record.message === "authorizer failure")).toMatchObject({ level: "ERROR", decision: "error", route: "GET /admin", reason: "keys_unavailable" });
+  expect(records().find((record) => record.message === "authorizer failure")).toMatchObject({
+    level: "ERROR",
+    decision: "error",
+    route: "GET /admin",
+    reason: "keys_unavailable",
+  });
   const bug = records().find((record) => record.reason === "internal_error" && record.message === "authorizer failure");
   expect(bug).toMatchObject({ level: "ERROR", error: { name: "TypeError", message: "x is undefined" } });
 });

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import { loadAuthorizerConfig } from "../../lib/config/authorizer-config.js";
-import { ConfigError, KeysUnavailableError, TokenRejectedError, type ErrorCode } from "../../lib/errors.js";
+import { ConfigError, KeysUnavailableError } from "../../lib/errors.js";
 import { createFetchJson } from "../../lib/keys/fetch-json.js";
 import { JwksCache } from "../../lib/keys/jwks-cache.js";
 import { VerifiedTokenCache } from "../../lib/token/verified-token-cache.js";
-import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
+import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { testConfig } from "../helpers/config.js";
 import { payloadOf, rejectionCode } from "../helpers/verification.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
@@ -18,7 +18,6 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
-
 /** Same header and payload, a different (so invalid) signature: what a forger can produce. */
 function tamperSignature(token: string): string {
   const [header, payload, signature] = token.split(".") as [string, string, string];
@@ -26,7 +25,6 @@ function tamperSignature(token: string): string {
   bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0x01;
   return `${header}.${payload}.${bytes.toString("base64url")}`;
 }
-
 
 describe("VerifiedTokenCache on its own", () => {
   const T0 = Date.UTC(2030, 0, 1);

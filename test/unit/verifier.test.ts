@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals
 import { createHmac, createPublicKey, createVerify } from "node:crypto";
 import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import type { ErrorCode } from "../../lib/errors.js";
-import { KeysUnavailableError, TokenRejectedError } from "../../lib/errors.js";
+import { KeysUnavailableError } from "../../lib/errors.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { testConfig } from "../helpers/config.js";
 import { payloadOf, rejectionCode } from "../helpers/verification.js";
@@ -20,7 +20,6 @@ beforeAll(async () => {
   verifier = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_ALLOWED_CLIENTS: "api-client,api-docs" }));
 });
 afterAll(() => idp.close());
-
 
 describe("a valid Keycloak access token", () => {
   test("is accepted with every claim as signed", async () => {
@@ -50,7 +49,11 @@ describe("every rejection has its own code", () => {
     ["alg none", () => `${b64url({ alg: "none", kid: key.kid })}.${b64url(accessClaims(idp.issuer))}.`, "malformed_token"],
     ["alg None with a signature", () => signJwt({ alg: "None", kid: key.kid }, accessClaims(idp.issuer), key.privateKey), "algorithm_not_allowed"],
     ["alg HS256 keyed with the realm's public key", () => hs256WithPublicKey(), "algorithm_not_allowed"],
-    ["alg RS512 outside the allow-list", () => signJwt({ alg: "RS512", kid: key.kid }, accessClaims(idp.issuer), key.privateKey, "sha512"), "algorithm_not_allowed"],
+    [
+      "alg RS512 outside the allow-list",
+      () => signJwt({ alg: "RS512", kid: key.kid }, accessClaims(idp.issuer), key.privateKey, "sha512"),
+      "algorithm_not_allowed",
+    ],
     ["no kid", () => signJwt({ alg: "RS256" }, accessClaims(idp.issuer), key.privateKey), "missing_kid"],
     ["a crit header", () => accessToken(key, idp.issuer, { header: { crit: ["exp"], exp: 1 } }), "unsupported_crit"],
     ["a jku header", () => accessToken(key, idp.issuer, { header: { jku: "https://evil.example/jwks" } }), "embedded_key_header"],
@@ -147,7 +150,9 @@ describe("keys that cannot be had", () => {
     const stub = await startIdpStub([key.jwk]);
     stub.override((request, response) => {
       if (!request.url?.endsWith("openid-configuration")) return false;
-      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: "http://evil.example/realms/test", jwks_uri: `${stub.issuer}/protocol/openid-connect/certs` }));
+      response
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ issuer: "http://evil.example/realms/test", jwks_uri: `${stub.issuer}/protocol/openid-connect/certs` }));
       return true;
     });
     try {

@@ -17,4 +17,8 @@ export interface VerifiedToken {
   readonly principal: string;
   /** The key that verified it, for logs. */
   readonly kid: string;
+  /** The name of the realm that issued it (`demo`). */
+  readonly realm: string;
+  /** Its issuer, exactly as trusted. */
+  readonly issuer: string;
 }

@@ -35,10 +35,11 @@ export type RejectionCode =
   | "invalid_token_type"
   | "client_not_allowed"
   | "missing_subject"
-  | "sender_constrained_token";
+  | "sender_constrained_token"
+  | "unknown_realm";
 
 /** Server-side failures: the caller's credentials could not be judged (API Gateway 500). */
-export type FailureCode = "keys_unavailable" | "internal_error";
+export type FailureCode = "keys_unavailable" | "realm_discovery_throttled" | "internal_error";
 
 export type ErrorCode = RejectionCode | FailureCode | "invalid_config" | "missing_authorizer_context";
 
@@ -47,6 +48,8 @@ export type ErrorStage = "event" | "header" | "parse" | "keys" | "signature" | "
 export abstract class AuthorizerError extends Error {
   abstract readonly code: ErrorCode;
   abstract readonly stage: ErrorStage;
+  /** The trusted realm the token named, once known (for logs and metrics): never an unverified name. */
+  realm?: string;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -165,6 +168,28 @@ export abstract class AuthorizerFailureError extends AuthorizerError {
 export class KeysUnavailableError extends AuthorizerFailureError {
   override readonly name = "KeysUnavailableError";
   readonly code = "keys_unavailable";
+  readonly stage = "keys";
+  /** The HTTP status Keycloak answered, when it answered (404: no such realm). */
+  readonly httpStatus: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; httpStatus?: number }) {
+    super(message, options);
+    this.httpStatus = options?.httpStatus;
+  }
+}
+/**
+ * A token names a realm of a `{realm}` pattern that is not in memory, and this instance has
+ * discovered as many new realms as it may this second: try again shortly (a flood of tokens for
+ * random realms cannot make it fetch faster than KEYCLOAK_REALM_DISCOVERIES_PER_SECOND).
+ */
+export class RealmDiscoveryThrottledError extends AuthorizerFailureError {
+  override readonly name = "RealmDiscoveryThrottledError";
+  readonly code = "realm_discovery_throttled";
+  readonly stage = "keys";
+}
+/** The token's issuer matches a `{realm}` pattern, but Keycloak has no such realm (404). */
+export class UnknownRealmError extends TokenRejectedError {
+  override readonly name = "UnknownRealmError";
+  readonly code = "unknown_realm";
   readonly stage = "keys";
 }
 

@@ -11,7 +11,7 @@
  */
 export { authorizerHandler, docsHandler, protectedHandler } from "./lambda-handlers.js";
 export { routeTable, routeKey, type HttpMethod, type Route, type RouteTable } from "./routes/route.js";
-export { allOf, anyOf, clientRole, describeRequirement, isSatisfied, realmRole, scope, type Requirement } from "./routes/requirements.js";
+export { allOf, anyOf, clientRole, describeRequirement, isSatisfied, organization, realm, realmRole, scope, type Requirement } from "./routes/requirements.js";
 export type { KeycloakClaims, VerifiedToken } from "./claims.js";
 export type { ProtectedContext, ProtectedHandler } from "./protected/protected-handler.js";
 export { createAccessTokenVerifier, type AccessTokenVerifier } from "./token/access-token-verifier.js";

@@ -31,6 +31,7 @@ export function authorizerHandler(routes: RouteTable, env: Env = process.env): (
     logger,
     logClaims: config.logClaims,
     refusalLogsPerSecond: config.refusalLogsPerSecond,
+    metricRealms: config.metricRealms,
     // Powertools' own variable, honoured as Powertools documents it.
     ...(env.POWERTOOLS_METRICS_NAMESPACE ? { namespace: env.POWERTOOLS_METRICS_NAMESPACE } : {}),
   });

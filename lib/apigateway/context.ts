@@ -14,9 +14,12 @@ export const CLAIMS_CONTEXT_KEY = "kc_claims";
 /** Context values API Gateway accepts for REST authorizers (and HTTP APIs alike). */
 export type AuthorizerContext = Record<string, string | number | boolean>;
 
-/** `sub` and `azp` are copied as plain strings too, for mapping templates and logs (`$context.authorizer.sub`). */
-export function toAuthorizerContext({ claims, claimsJson }: Pick<VerifiedToken, "claims" | "claimsJson">): AuthorizerContext {
-  const context: AuthorizerContext = { [CLAIMS_CONTEXT_KEY]: claimsJson };
+/**
+ * `realm` (the issuing realm's name), `sub` and `azp` are copied as plain strings too, for mapping
+ * templates and logs (`$context.authorizer.realm`).
+ */
+export function toAuthorizerContext({ claims, claimsJson, realm }: Pick<VerifiedToken, "claims" | "claimsJson" | "realm">): AuthorizerContext {
+  const context: AuthorizerContext = { [CLAIMS_CONTEXT_KEY]: claimsJson, realm };
   if (typeof claims.sub === "string") context.sub = claims.sub;
   if (typeof claims.azp === "string") context.azp = claims.azp;
   return context;

@@ -75,7 +75,15 @@ export function createAuthorizerHandler({ verifier, routes, observer = SILENT, c
       // HTTP API: the result cache is keyed by the token alone, so the answer must not depend on
       // the route; the protected handler enforces each route's requirement (lib/protected).
       const result = arn === undefined ? allowSimple(authorizerContext) : routePolicy(verified.principal, arn, verified.claims, routes, authorizerContext);
-      observer.allowed({ kind, event, kid: verified.kid, claims: verified.claims, latencyMs: performance.now() - started, requestId: context?.awsRequestId });
+      observer.allowed({
+        kind,
+        event,
+        kid: verified.kid,
+        realm: verified.realm,
+        claims: verified.claims,
+        latencyMs: performance.now() - started,
+        requestId: context?.awsRequestId,
+      });
       return result;
     } catch (error) {
       const failure = translateError(error);

@@ -5,14 +5,17 @@
  */
 import { ConfigError } from "../errors.js";
 import { flag, integer, list, readSettings, text, url, type Env, type Setting, type SettingValues } from "./settings.js";
-import { CLOCK_SKEW_SECONDS, ISSUER } from "./shared-settings.js";
+import { REALM_SETTINGS } from "./realm-settings.js";
+import { CLOCK_SKEW_SECONDS, ISSUERS, REALMS_ALLOW, REALMS_DENY } from "./shared-settings.js";
 
 /** Algorithms the verifier can check; the allow-list is a subset of these. */
 export const SUPPORTED_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
 export type SupportedAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 export const AUTHORIZER_SETTINGS = {
-  issuer: ISSUER,
+  issuers: ISSUERS,
+  realmsAllow: REALMS_ALLOW,
+  realmsDeny: REALMS_DENY,
   audiences: list("KEYCLOAK_AUDIENCE", {
     doc: "`aud` must contain one of these (add an Audience mapper in Keycloak)",
     required: true,
@@ -86,6 +89,7 @@ export const AUTHORIZER_SETTINGS = {
     min: 1,
     max: 10_000,
   }),
+  ...REALM_SETTINGS,
 } as const;
 
 /** Claims that many callers share: as a principal they would merge users again. */
@@ -117,5 +121,16 @@ export type AuthorizerConfig = SettingValues<typeof AUTHORIZER_SETTINGS> & { rea
  * const config = loadAuthorizerConfig(process.env); // module scope: a bad deploy fails at cold start
  */
 export function loadAuthorizerConfig(env: Env): AuthorizerConfig {
-  return readSettings(AUTHORIZER_SETTINGS, env) as AuthorizerConfig;
+  const config = readSettings(AUTHORIZER_SETTINGS, env) as AuthorizerConfig;
+  if (config.jwksUri !== undefined && config.issuers.single === undefined) {
+    throw new ConfigError(
+      "KEYCLOAK_JWKS_URI names one realm's keys: use it only with exactly one exact KEYCLOAK_ISSUER (realms of a pattern are found by discovery)",
+    );
+  }
+  for (const realm of config.realmRules.keys()) {
+    if (config.issuers.exact.every((trusted) => trusted.name !== realm) && config.issuers.patterns.length === 0) {
+      throw new ConfigError(`KEYCLOAK_REALM_RULES names realm "${realm}", which no KEYCLOAK_ISSUER entry trusts`);
+    }
+  }
+  return config;
 }

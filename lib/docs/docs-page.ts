@@ -22,6 +22,8 @@ export interface PageSettings {
   readonly realm: string;
   /** `/dev` on REST, `` at the HTTP API root. */
   readonly basePath: string;
+  /** `?realm=acme` when the page was asked for a realm: the document is fetched for the same one. */
+  readonly openapiQuery: string;
   readonly clientId: string;
   readonly scopes: readonly string[];
   /** The versioned URL of an asset: `<basePath>/docs/<name>?v=<version>`. */
@@ -31,7 +33,7 @@ export interface PageSettings {
 export function docsPage(settings: PageSettings): string {
   const base = settings.basePath;
   const config = {
-    openapiPath: `${base}/openapi.json`,
+    openapiPath: `${base}/openapi.json${settings.openapiQuery}`,
     oauth2RedirectPath: `${base}/docs/oauth2-redirect.html`,
     clientId: settings.clientId,
     scopes: settings.scopes.join(" "),

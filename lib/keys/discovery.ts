@@ -10,7 +10,7 @@ export function discoveryUrl(issuer: string): string {
  * Resolve the realm's JWKS URI through OIDC discovery. The document's `issuer` must equal ours
  * exactly (OpenID Connect Discovery 1.0 section 4.3), or a misrouted document could name any keys.
  */
-export async function discoverJwksUri(issuer: string, fetchJson: FetchJson): Promise<string> {
+export async function discoverJwksUri(issuer: string, fetchJson: FetchJson, options: { sameOrigin?: boolean } = {}): Promise<string> {
   const document = await fetchJson(discoveryUrl(issuer));
   if (typeof document !== "object" || document === null || Array.isArray(document)) {
     throw new KeysUnavailableError("discovery document is not a JSON object");
@@ -21,6 +21,10 @@ export async function discoverJwksUri(issuer: string, fetchJson: FetchJson): Pro
   }
   if (typeof jwksUri !== "string" || !URL.canParse(jwksUri)) {
     throw new KeysUnavailableError("discovery document has no valid jwks_uri");
+  }
+  // Realms of a pattern come and go on one Keycloak: their keys must come from that Keycloak too.
+  if (options.sameOrigin === true && new URL(jwksUri).origin !== new URL(issuer).origin) {
+    throw new KeysUnavailableError("discovery names a jwks_uri on another origin than the realm's");
   }
   return jwksUri;
 }

@@ -38,7 +38,7 @@ export function assertFetchAllowed(url: URL, allowHttp: boolean): void {
  */
 export function createFetchJson(options: FetchJsonOptions): FetchJson {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  return (target) =>
+  const fetchOnce = (target: string, retryOnStaleSocket: boolean): Promise<unknown> =>
     new Promise<unknown>((resolve, reject) => {
       let url: URL;
       try {
@@ -48,15 +48,15 @@ export function createFetchJson(options: FetchJsonOptions): FetchJson {
         reject(cause instanceof KeysUnavailableError ? cause : new KeysUnavailableError(`invalid key URL`, { cause }));
         return;
       }
-      const fail = (message: string, cause?: unknown): void => {
+      const fail = (message: string, cause?: unknown, httpStatus?: number): void => {
         request.destroy();
-        reject(new KeysUnavailableError(`${message} (${url.origin}${url.pathname})`, { cause }));
+        reject(new KeysUnavailableError(`${message} (${url.origin}${url.pathname})`, { cause, ...(httpStatus === undefined ? {} : { httpStatus }) }));
       };
       const client = url.protocol === "https:" ? https : http;
       const request = client.get(url, { headers: { accept: "application/json" }, timeout: options.timeoutMs }, (response) => {
         if (response.statusCode !== 200) {
           response.resume();
-          fail(`key fetch answered HTTP ${response.statusCode ?? "?"}`);
+          fail(`key fetch answered HTTP ${response.statusCode ?? "?"}`, undefined, response.statusCode);
           return;
         }
         const declared = Number(response.headers["content-length"] ?? "0");
@@ -87,8 +87,16 @@ export function createFetchJson(options: FetchJsonOptions): FetchJson {
       request.on("timeout", () => fail(`key fetch timed out after ${options.timeoutMs} ms`));
       request.on("error", (cause) => {
         clearTimeout(deadline);
+        // A kept-alive socket the server closed while idle fails at once: that GET never reached
+        // the server, so it is sent again, once, on a fresh socket (as undici does).
+        const code = (cause as { code?: unknown }).code;
+        if (retryOnStaleSocket && request.reusedSocket && (code === "ECONNRESET" || code === "EPIPE")) {
+          fetchOnce(target, false).then(resolve, reject);
+          return;
+        }
         reject(cause instanceof KeysUnavailableError ? cause : new KeysUnavailableError(`key fetch failed (${url.origin}${url.pathname})`, { cause }));
       });
       request.on("close", () => clearTimeout(deadline));
     });
+  return (target) => fetchOnce(target, true);
 }

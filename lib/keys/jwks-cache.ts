@@ -19,6 +19,8 @@ export interface KeyFetch {
 
 export interface JwksCacheOptions {
   readonly issuer: string;
+  /** Refuse a discovered jwks_uri on another origin than the issuer's (realms of a pattern). */
+  readonly sameOriginKeys?: boolean;
   /** Skip discovery and fetch keys here. */
   readonly jwksUri?: string | undefined;
   readonly fetchJson: FetchJson;
@@ -54,7 +56,8 @@ interface KeySet {
 }
 
 export class JwksCache {
-  private readonly options: Required<Omit<JwksCacheOptions, "jwksUri" | "onFetch">>;
+  private readonly options: Required<Omit<JwksCacheOptions, "jwksUri" | "onFetch" | "sameOriginKeys">>;
+  private readonly sameOriginKeys: boolean;
   private readonly onFetch: JwksCacheOptions["onFetch"];
   private readonly listeners: (() => void)[] = [];
   private jwksUri: string | undefined;
@@ -65,9 +68,11 @@ export class JwksCache {
   private lastFailure: KeysUnavailableError | undefined;
 
   constructor(options: JwksCacheOptions) {
-    this.options = { maxStaleMs: 0, failureBackoffMs: 5000, now: Date.now, ...options };
+    const { sameOriginKeys: _sameOrigin, jwksUri: _jwksUri, onFetch: _onFetch, ...policy } = options;
+    this.options = { maxStaleMs: 0, failureBackoffMs: 5000, now: Date.now, ...policy };
     this.jwksUri = options.jwksUri;
     this.onFetch = options.onFetch;
+    this.sameOriginKeys = options.sameOriginKeys ?? false;
   }
 
   /** Called whenever a new key set replaces the current one (anything derived from keys must go). */
@@ -97,8 +102,10 @@ export class JwksCache {
       current = await this.refresh();
     } catch (error) {
       // A short Keycloak outage must not lock everyone out: keys we already trust stay usable
-      // for a bounded stale period. Past it, fail closed.
-      if (keys === undefined || now - keys.fetchedAt >= this.options.maxAgeMs + this.options.maxStaleMs) throw error;
+      // for a bounded stale period. Past it, fail closed; and at once when Keycloak says the
+      // realm is gone (404): its keys must stop verifying.
+      const gone = error instanceof KeysUnavailableError && error.httpStatus === 404;
+      if (keys === undefined || gone || now - keys.fetchedAt >= this.options.maxAgeMs + this.options.maxStaleMs) throw error;
       current = keys;
     }
     const jwk = usableKey(current, kid, alg);
@@ -158,7 +165,7 @@ export class JwksCache {
 
   private async fetchKeySet(): Promise<KeySet> {
     if (this.jwksUri === undefined) {
-      this.jwksUri = await this.counted("discovery", () => discoverJwksUri(this.options.issuer, this.options.fetchJson));
+      this.jwksUri = await this.counted("discovery", () => discoverJwksUri(this.options.issuer, this.options.fetchJson, { sameOrigin: this.sameOriginKeys }));
     }
     const jwksUri = this.jwksUri;
     return this.counted("jwks", async () => indexKeys(await this.options.fetchJson(jwksUri), this.options.now()));

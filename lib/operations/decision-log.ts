@@ -16,6 +16,8 @@ interface DecisionBase {
 }
 export interface AllowedDecision extends DecisionBase {
   readonly kid: string;
+  /** The realm that issued the token. */
+  readonly realm: string;
   /** Verified claims: an observer logs only the ones the operator chose. */
   readonly claims: KeycloakClaims;
 }
@@ -41,13 +43,15 @@ export type LogFields = Readonly<Record<string, string | number | boolean | unde
 
 /** A decision's fields for a log line: identifiers and codes, never the token or the claims. */
 export function decisionFields(
-  decision: DecisionBase & { readonly error?: AuthorizerError; readonly kid?: string },
+  decision: DecisionBase & { readonly error?: AuthorizerError; readonly kid?: string; readonly realm?: string },
   outcome: "allow" | "deny" | "error",
 ): LogFields {
   return {
     event: decision.kind,
     route: requestLabel(decision.event),
     decision: outcome,
+    // A trusted realm's name only (an error carries one once the issuer matched).
+    realm: decision.realm ?? decision.error?.realm,
     reason: decision.error?.code,
     stage: decision.error?.stage,
     kid: decision.kid,

@@ -12,6 +12,7 @@
  *   that up to a second of counts is lost if the instance ends before its next invocation;
  * - a failure (500): an ERROR line with the cause and `AuthorizerFailures`, at once, every time;
  * - key fetches: `KeyFetches` / `KeyFetchFailures` (dimension `kind`), at once.
+ * Every metric also has the dimension `realm` (the first `metricRealms` realms by name, then `other`).
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
@@ -28,6 +29,8 @@ export interface TelemetryOptions {
   readonly logClaims?: readonly string[];
   /** WARN lines per refusal reason per second, at most (a burst of as many is allowed). */
   readonly refusalLogsPerSecond?: number;
+  /** Realms with a `realm` dimension of their own; the rest are `other` (bounded cardinality). */
+  readonly metricRealms?: number;
   /** Milliseconds since the epoch; tests drive it. */
   readonly now?: () => number;
 }
@@ -35,7 +38,7 @@ export interface TelemetryOptions {
 export interface AuthorizerTelemetry {
   readonly observer: DecisionObserver;
   /** A discovery or JWKS fetch finished. */
-  keyFetch(fetch: KeyFetch): void;
+  keyFetch(fetch: KeyFetch & { readonly realm: string }): void;
   /** Wrap a handler: the Lambda context in every log line. */
   wrap<E, R>(handler: (event: E, context: Context) => Promise<R>): (event: E, context: Context) => Promise<R>;
 }
@@ -44,21 +47,32 @@ export interface AuthorizerTelemetry {
 const REFUSAL_FLUSH_MS = 1000;
 
 export function createAuthorizerTelemetry(options: TelemetryOptions): AuthorizerTelemetry {
-  const { logger, namespace = "KeycloakAuthorizer", logClaims = [], refusalLogsPerSecond = 10, now = Date.now } = options;
+  const { logger, namespace = "KeycloakAuthorizer", logClaims = [], refusalLogsPerSecond = 10, metricRealms = 20, now = Date.now } = options;
   const metrics = new Metrics({ namespace, serviceName: SERVICE_NAME });
-  const count = (name: string, dimension: string, value: string, amount = 1): void => {
+  // The first `metricRealms` realms seen get a dimension value of their own, the rest `other`:
+  // realms can come and go by the thousand, CloudWatch bills every distinct dimension set.
+  const labelled = new Set<string>();
+  const realmLabel = (realm: string | undefined): string => {
+    if (realm === undefined) return "none";
+    if (labelled.has(realm)) return realm;
+    if (labelled.size >= metricRealms) return "other";
+    labelled.add(realm);
+    return realm;
+  };
+  const count = (name: string, dimension: string, value: string, realm: string | undefined, amount = 1): void => {
     const single = metrics.singleMetric();
     single.addDimension(dimension, value);
+    single.addDimension("realm", realmLabel(realm));
     single.addMetric(name, MetricUnit.Count, amount);
   };
 
-  // Refusals by reason since the last flush, and each reason's log budget (a token bucket).
-  const refusals = new Map<string, number>();
+  // Refusals by reason and realm since the last flush, and each reason's log budget (a token bucket).
+  const refusals = new Map<string, { reason: string; realm: string | undefined; amount: number }>();
   let lastFlush = Number.NEGATIVE_INFINITY;
   const flushRefusals = (): void => {
     if (refusals.size === 0 || now() - lastFlush < REFUSAL_FLUSH_MS) return;
     lastFlush = now();
-    for (const [reason, amount] of refusals) count("Refused", "reason", reason, amount);
+    for (const { reason, realm, amount } of refusals.values()) count("Refused", "reason", reason, realm, amount);
     refusals.clear();
   };
   const budgets = new Map<string, { tokens: number; at: number; suppressed: number }>();
@@ -107,21 +121,25 @@ export function createAuthorizerTelemetry(options: TelemetryOptions): Authorizer
     },
     refused(decision) {
       const reason = decision.error.code;
-      refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
+      const realm = decision.error.realm;
+      const key = realm === undefined ? reason : `${reason}\u0000${realm}`;
+      const tally = refusals.get(key);
+      if (tally === undefined) refusals.set(key, { reason, realm, amount: 1 });
+      else tally.amount += 1;
       const { ok, suppressed } = mayLog(reason);
       if (!ok) return;
       withContext().warn("request refused", suppressed > 0 ? { ...decisionFields(decision, "deny"), suppressed } : decisionFields(decision, "deny"));
     },
     failed(decision) {
-      count("AuthorizerFailures", "reason", decision.error.code);
+      count("AuthorizerFailures", "reason", decision.error.code, decision.error.realm);
       withContext().error("authorizer failure", { ...decisionFields(decision, "error"), detail: decision.error.message, error: decision.error.cause });
     },
   };
 
   return {
     observer,
-    keyFetch({ ok, kind }) {
-      count(ok ? "KeyFetches" : "KeyFetchFailures", "kind", kind);
+    keyFetch({ ok, kind, realm }) {
+      count(ok ? "KeyFetches" : "KeyFetchFailures", "kind", kind, realm);
     },
     wrap(handler) {
       return async (event, context) => {

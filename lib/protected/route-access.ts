@@ -13,6 +13,7 @@ import { claimsFromEvent } from "../apigateway/context.js";
 import { routeOf, type ProxyEvent } from "../apigateway/events.js";
 import { forbidden, unauthorized } from "../apigateway/http-errors.js";
 import type { KeycloakClaims } from "../claims.js";
+import { realmNameOf } from "../config/trusted-issuers.js";
 import { MissingAuthorizerContextError } from "../errors.js";
 import type { Logger } from "../operations/logger.js";
 import { describeRequirement, isSatisfied } from "../routes/requirements.js";
@@ -22,6 +23,9 @@ import type { Route, RouteTable } from "../routes/route.js";
 export interface RouteAccessContext {
   claims: KeycloakClaims;
   route: Route;
+  /** The issuing realm's name (`demo`) and its issuer (the verified `iss`). */
+  realm: string;
+  issuer: string;
 }
 
 export interface RouteAccessOptions {
@@ -69,6 +73,9 @@ export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<Pr
     }
     request.context.claims = claims;
     request.context.route = route;
+    // The authorizer verified iss against its trusted issuers: the realm is its last segment.
+    request.context.issuer = String(claims.iss);
+    request.context.realm = realmNameOf(String(claims.iss));
   };
   return { before: routeAccessBefore };
 }

@@ -1,7 +1,8 @@
 /**
  * What a route needs from a verified Keycloak access token, as a small expression tree:
- * realm roles (`realm_access.roles`), client roles (`resource_access.<client>.roles`) and scopes
- * (the space-separated `scope` claim), combined with any-of and all-of.
+ * realm roles (`realm_access.roles`), client roles (`resource_access.<client>.roles`), scopes
+ * (the space-separated `scope` claim), the realm that issued the token (its `iss`), and
+ * Keycloak Organizations membership (the `organization` claim), combined with any-of and all-of.
  *
  * @example
  * const needsReader = anyOf(clientRole("secured-api", "reader"), clientRole("secured-api", "writer"));
@@ -11,12 +12,18 @@ export type Requirement =
   | { readonly realmRole: string }
   | { readonly clientRole: { readonly client: string; readonly role: string } }
   | { readonly scope: string }
+  | { readonly realm: string }
+  | { readonly organization: string }
   | { readonly anyOf: readonly Requirement[] }
   | { readonly allOf: readonly Requirement[] };
 
 export const realmRole = (role: string): Requirement => ({ realmRole: role });
 export const clientRole = (client: string, role: string): Requirement => ({ clientRole: { client, role } });
 export const scope = (name: string): Requirement => ({ scope: name });
+/** The token was issued by this realm (its verified `iss` ends in `/realms/<name>`). */
+export const realm = (name: string): Requirement => ({ realm: name });
+/** The caller is a member of this Keycloak organization (the `organization` claim, list or map form). */
+export const organization = (alias: string): Requirement => ({ organization: alias });
 export const anyOf = (...requirements: Requirement[]): Requirement => ({ anyOf: requirements });
 export const allOf = (...requirements: Requirement[]): Requirement => ({ allOf: requirements });
 
@@ -35,6 +42,8 @@ export function isSatisfied(requirement: Requirement, claims: Readonly<Record<st
     const granted = claims.scope;
     return typeof granted === "string" && granted.split(" ").includes(requirement.scope);
   }
+  if ("realm" in requirement) return typeof claims.iss === "string" && claims.iss.endsWith(`/realms/${requirement.realm}`);
+  if ("organization" in requirement) return organizationsOf(claims).includes(requirement.organization);
   if ("anyOf" in requirement) return requirement.anyOf.some((inner) => isSatisfied(inner, claims));
   return requirement.allOf.every((inner) => isSatisfied(inner, claims));
 }
@@ -44,9 +53,22 @@ export function describeRequirement(requirement: Requirement): string {
   if ("realmRole" in requirement) return `realm role ${requirement.realmRole}`;
   if ("clientRole" in requirement) return `client role ${requirement.clientRole.client}/${requirement.clientRole.role}`;
   if ("scope" in requirement) return `scope ${requirement.scope}`;
+  if ("realm" in requirement) return `realm ${requirement.realm}`;
+  if ("organization" in requirement) return `organization ${requirement.organization}`;
   const [joiner, inner] = "anyOf" in requirement ? [" or ", requirement.anyOf] : [" and ", requirement.allOf];
   const parts = inner.map((item) => ("anyOf" in item || "allOf" in item ? `(${describeRequirement(item)})` : describeRequirement(item)));
   return parts.join(joiner);
+}
+
+/**
+ * Keycloak 26's `organization` claim: a list of aliases (`["acme"]`), or, with the mapper's
+ * "add organization id" option, a map from alias to details (`{"acme": {"id": "..."}}`).
+ */
+function organizationsOf(claims: Readonly<Record<string, unknown>>): string[] {
+  const claim = Object.hasOwn(claims, "organization") ? claims.organization : undefined;
+  if (Array.isArray(claim)) return claim.filter((alias): alias is string => typeof alias === "string");
+  if (typeof claim === "object" && claim !== null) return Object.keys(claim);
+  return [];
 }
 
 /** The string elements of an array found by walking own object properties; [] when anything is off. */

@@ -17,12 +17,15 @@ import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
 import type { VerifyProperties } from "aws-jwt-verify/jwt-verifier";
 import type { VerifiedToken } from "../claims.js";
 import type { AuthorizerConfig } from "../config/authorizer-config.js";
+import type { TrustedRealm } from "../config/trusted-issuers.js";
 import {
   AlgorithmNotAllowedError,
+  type AuthorizerError,
   ClientNotAllowedError,
   EmbeddedKeyHeaderError,
   IatInFutureError,
   InvalidIssuerError,
+  KeysUnavailableError,
   InvalidTokenTypeError,
   MissingExpError,
   MissingIatError,
@@ -31,6 +34,7 @@ import {
   NonCanonicalTokenError,
   SenderConstrainedTokenError,
   TokenTooLargeError,
+  UnknownRealmError,
   UnsupportedCritError,
   withoutStack,
 } from "../errors.js";
@@ -40,6 +44,7 @@ import { JwksCache, type KeyFetch } from "../keys/jwks-cache.js";
 import { isCanonicalEcdsaSignature } from "../keys/key-rules.js";
 import { assertCanonical, decodeJwt, type DecodedJwt } from "./jwt-decoder.js";
 import { translateError } from "./library-errors.js";
+import { RealmVerifiers } from "./realm-verifiers.js";
 import { VerifiedTokenCache } from "./verified-token-cache.js";
 
 export interface AccessTokenVerifier {
@@ -50,9 +55,10 @@ export interface AccessTokenVerifier {
 }
 
 export interface VerifierDependencies {
+  /** The key cache of the one exact issuer (tests inject one); ignored for other realms. */
   readonly jwksCache?: JwksCache;
-  /** Told of every discovery and JWKS fetch (for metrics); ignored when `jwksCache` is given. */
-  readonly onKeyFetch?: (fetch: KeyFetch) => void;
+  /** Told of every discovery and JWKS fetch, with the realm (for metrics). */
+  readonly onKeyFetch?: (fetch: KeyFetch & { readonly realm: string }) => void;
 }
 
 /** Headers that carry or point at keys: a verifier that honoured them would trust the attacker. */
@@ -107,31 +113,58 @@ class DecodedJwtVerifier extends JwtVerifier<VerifyProperties, { issuer: string;
  * const { claims } = await verifier.verify(token);
  */
 export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies: VerifierDependencies = {}): AccessTokenVerifier {
-  const keys =
-    dependencies.jwksCache ??
-    new JwksCache({
-      issuer: config.issuer,
-      jwksUri: config.jwksUri,
-      fetchJson: createFetchJson({ timeoutMs: config.fetchTimeoutMs, allowHttp: config.allowHttp }),
-      maxAgeMs: config.jwksMaxAgeSeconds * 1000,
-      cooldownMs: config.jwksCooldownSeconds * 1000,
-      maxStaleMs: config.jwksMaxStaleSeconds * 1000,
-      ...(dependencies.onKeyFetch === undefined ? {} : { onFetch: dependencies.onKeyFetch }),
-    });
   const skew = config.clockSkewSeconds;
   const allowedAlgorithms: ReadonlySet<string> = new Set(config.algorithms);
-  const allowedClients: ReadonlySet<string> = new Set(config.allowedClients);
+  const fetchJson = createFetchJson({ timeoutMs: config.fetchTimeoutMs, allowHttp: config.allowHttp });
 
-  // aws-jwt-verify's own claim rules (exp, nbf with the skew; iss; aud), run on the unverified
-  // payload before the signature; it runs them again after the signature.
-  const fieldRules = { issuer: config.issuer, audience: [...config.audiences], graceSeconds: skew };
-  // The rest of the Keycloak access-token profile.
-  const checkProfile = (payload: JwtPayload): void => {
+  // A repeated token (a client reusing its access token for every call) skips parsing and the
+  // signature. Entries go whenever a realm's key set changes; each hit re-applies exp/nbf/iat
+  // with the same skew, and is served only while its realm's keys are fresh.
+  const verified = new VerifiedTokenCache<Verified>({ maxEntries: config.tokenCacheSize, clockSkewSeconds: skew });
+
+  /** What one realm needs to verify its tokens, built the first time a token names it. */
+  const realmState = (realm: TrustedRealm): RealmState => {
+    const single = config.issuers.single;
+    const keys =
+      dependencies.jwksCache !== undefined && single !== undefined && realm.issuer === single.issuer
+        ? dependencies.jwksCache
+        : new JwksCache({
+            issuer: realm.issuer,
+            jwksUri: realm.fromPattern ? undefined : config.jwksUri,
+            sameOriginKeys: realm.fromPattern,
+            fetchJson,
+            maxAgeMs: config.jwksMaxAgeSeconds * 1000,
+            cooldownMs: config.jwksCooldownSeconds * 1000,
+            maxStaleMs: config.jwksMaxStaleSeconds * 1000,
+            ...(dependencies.onKeyFetch === undefined ? {} : { onFetch: (fetch: KeyFetch) => dependencies.onKeyFetch?.({ ...fetch, realm: realm.name }) }),
+          });
+    keys.onChange(() => verified.clear());
+    const rules = config.realmRules.get(realm.name);
+    const audiences = [...(rules?.audiences ?? config.audiences)];
+    const allowedClients: ReadonlySet<string> = new Set(rules?.allowedClients ?? config.allowedClients);
+    const core = new DecodedJwtVerifier(
+      // The jwksUri only shows up in aws-jwt-verify's messages: the key is resolved before it is asked.
+      { issuer: realm.issuer, jwksUri: discoveryUrl(realm.issuer), audience: audiences, graceSeconds: skew },
+      new ResolvedKey(),
+    );
+    return { realm, keys, core, allowedClients, fieldRules: { issuer: realm.issuer, audience: audiences, graceSeconds: skew } };
+  };
+  const realms = new RealmVerifiers<RealmState>({
+    create: realmState,
+    maxRealms: config.maxRealms,
+    discoveriesPerSecond: config.realmDiscoveriesPerSecond,
+    unknownRealmMs: config.unknownRealmSeconds * 1000,
+  });
+  // The common case, one exact issuer, skips the lookup by issuer.
+  const single = config.issuers.single === undefined ? undefined : realms.get(config.issuers.single);
+
+  // The rest of the Keycloak access-token profile, after aws-jwt-verify's own claim rules.
+  const checkProfile = (payload: JwtPayload, state: RealmState): void => {
     if (payload.exp === undefined) throw new MissingExpError("token has no exp");
     if (payload.iat === undefined) throw new MissingIatError("token has no iat");
     if (payload.iat - skew > Date.now() / 1000) throw new IatInFutureError("token iat is in the future");
     if (payload.typ !== "Bearer") throw new InvalidTokenTypeError("token typ is not Bearer");
-    if (allowedClients.size > 0 && !(typeof payload.azp === "string" && allowedClients.has(payload.azp))) {
+    if (state.allowedClients.size > 0 && !(typeof payload.azp === "string" && state.allowedClients.has(payload.azp))) {
       throw new ClientNotAllowedError("token azp is not an allowed client");
     }
     const principal = Object.hasOwn(payload, config.principalClaim) ? payload[config.principalClaim] : undefined;
@@ -143,41 +176,39 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     if (Object.hasOwn(payload, "cnf")) throw new SenderConstrainedTokenError("token is bound to a key (cnf) whose possession is not proven");
   };
 
-  const core = new DecodedJwtVerifier(
-    {
-      issuer: config.issuer,
-      // Only shows up in aws-jwt-verify's messages: the key was resolved before it is asked.
-      jwksUri: config.jwksUri ?? discoveryUrl(config.issuer),
-      audience: [...config.audiences],
-      graceSeconds: skew,
-    },
-    new ResolvedKey(),
-  );
+  /** The realm a token's `iss` names, if trusted: before any key lookup or fetch. */
+  const realmOf = (iss: unknown): RealmState => {
+    if (single !== undefined) {
+      if (iss !== single.realm.issuer) throw new InvalidIssuerError("token iss is not a trusted issuer");
+      return single;
+    }
+    // aws-jwt-verify caches each converted public key under the token's still unverified `iss`,
+    // and each realm's keys are fetched from where its issuer points: only a trusted issuer ever
+    // reaches either (lib/config/trusted-issuers.ts says which, and how strictly).
+    const realm = config.issuers.match(iss);
+    if (realm === undefined) throw new InvalidIssuerError("token iss is not a trusted issuer");
+    return realms.get(realm);
+  };
 
   // Everything decidable from the token string alone, before any key lookup or crypto:
   // size, form, header, issuer, canonical encoding, then every claim.
-  const decode = (token: string): DecodedJwt => {
+  const decode = (token: string): { decoded: DecodedJwt; state: RealmState } => {
     // Before any parsing: a hostile multi-megabyte token must cost nothing.
     if (token.length > config.maxTokenBytes) throw new TokenTooLargeError("token exceeds the size cap");
     const decoded = decodeJwt(token);
     checkHeader(decoded.header, allowedAlgorithms);
-    // Before any key lookup: aws-jwt-verify caches each converted public key under the token's
-    // still unverified `iss`, so a flood of forged tokens with distinct issuers would grow that
-    // cache without bound. Checked here, only the configured issuer ever reaches it.
-    if (decoded.payload.iss !== config.issuer) throw new InvalidIssuerError("token iss is not the configured issuer");
-    assertCanonical(decoded);
-    withoutStack(() => validateJwtFields(decoded.payload, fieldRules));
-    checkProfile(decoded.payload);
-    return decoded;
+    const state = realmOf(decoded.payload.iss);
+    try {
+      assertCanonical(decoded);
+      withoutStack(() => validateJwtFields(decoded.payload, state.fieldRules));
+      checkProfile(decoded.payload, state);
+    } catch (error) {
+      throw withRealm(translateError(error), state);
+    }
+    return { decoded, state };
   };
 
-  // A repeated token (a client reusing its access token for every call) skips parsing and the
-  // signature. Entries go whenever the key set changes; each hit re-applies exp/nbf/iat with the
-  // same skew.
-  const verified = new VerifiedTokenCache<VerifiedToken>({ maxEntries: config.tokenCacheSize, clockSkewSeconds: skew });
-  keys.onChange(() => verified.clear());
-
-  const verifyDecoded = (decoded: DecodedJwt, key: JwkWithKid): VerifiedToken => {
+  const verifyDecoded = (decoded: DecodedJwt, state: RealmState, key: JwkWithKid): Verified => {
     const alg = decoded.header.alg as string;
     // After the key lookup, so that a signature of another key type is reported as that
     // (key_algorithm_mismatch), not as an ill-formed ECDSA signature.
@@ -187,37 +218,80 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     // aws-jwt-verify signals a bad signature or claim by throwing: without a stack, which refusals
     // never need (the price: an unexpected error from inside it arrives stackless too, still
     // logged by name and message as an internal_error).
-    const claims = withoutStack(() => core.verifyWith(key, decoded));
-    return { claims, claimsJson: decoded.payloadJson, principal: claims[config.principalClaim] as string, kid: decoded.header.kid as string };
+    const claims = withoutStack(() => state.core.verifyWith(key, decoded));
+    const token: VerifiedToken = {
+      claims,
+      claimsJson: decoded.payloadJson,
+      principal: claims[config.principalClaim] as string,
+      kid: decoded.header.kid as string,
+      realm: state.realm.name,
+      issuer: state.realm.issuer,
+    };
+    return { token, state };
+  };
+
+  const keyFor = async (decoded: DecodedJwt, state: RealmState): Promise<JwkWithKid> => {
+    const kid = decoded.header.kid as string;
+    const alg = decoded.header.alg as string;
+    try {
+      return state.keys.lookup(kid, alg) ?? (await state.keys.load(kid, alg));
+    } catch (error) {
+      // Keycloak has no such realm: a realm of a pattern that was deleted, or never existed.
+      if (state.realm.fromPattern && error instanceof KeysUnavailableError && error.httpStatus === 404) {
+        realms.forgetAbsent(state.realm);
+        throw new UnknownRealmError("Keycloak has no such realm", { cause: error });
+      }
+      throw error;
+    }
   };
 
   return {
     async verify(token) {
+      let state: RealmState | undefined;
       try {
-        const hit = keys.hasFreshKeys() ? verified.get(token) : undefined;
-        if (hit !== undefined) return hit;
-        const decoded = decode(token);
-        const kid = decoded.header.kid as string;
-        const alg = decoded.header.alg as string;
+        const hit = verified.get(token);
+        if (hit !== undefined && hit.state.keys.hasFreshKeys()) return hit.token;
+        const decodedToken = decode(token);
+        state = decodedToken.state;
         // Warm path: no promise hop before the crypto when the key is already known.
-        const key = keys.lookup(kid, alg) ?? (await keys.load(kid, alg));
-        const result = verifyDecoded(decoded, key);
+        const key = await keyFor(decodedToken.decoded, state);
+        const result = verifyDecoded(decodedToken.decoded, state, key);
         // The crypto ran right after the key was known, with no await in between, so the result
-        // belongs to the current key set: safe to remember until that set changes.
-        verified.set(token, result, result.claims);
-        return result;
+        // belongs to the realm's current key set: safe to remember until a key set changes.
+        verified.set(token, result, result.token.claims);
+        return result.token;
       } catch (error) {
-        throw translateError(error);
+        throw withRealm(translateError(error), state);
       }
     },
     async prefetch() {
-      try {
-        await keys.prefetch();
-      } catch (error) {
-        throw translateError(error);
-      }
+      // Realms of a pattern are only known from tokens; exact issuers can be fetched now.
+      const results = await Promise.allSettled(config.issuers.exact.map((realm) => realms.get(realm).keys.prefetch()));
+      const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+      if (failed !== undefined) throw translateError(failed.reason);
     },
   };
+}
+
+/** One realm's verification state. */
+interface RealmState {
+  readonly realm: TrustedRealm;
+  readonly keys: JwksCache;
+  readonly core: DecodedJwtVerifier;
+  readonly allowedClients: ReadonlySet<string>;
+  readonly fieldRules: { readonly issuer: string; readonly audience: string[]; readonly graceSeconds: number };
+}
+
+/** A verified token with the realm state that verified it (the token cache's entries). */
+interface Verified {
+  readonly token: VerifiedToken;
+  readonly state: RealmState;
+}
+
+/** Name the trusted realm on the error, for logs and metrics (bounded: trusted names only). */
+function withRealm<E extends AuthorizerError>(error: E, state: RealmState | undefined): E {
+  if (state !== undefined && error.realm === undefined) error.realm = state.realm.name;
+  return error;
 }
 
 function checkHeader(header: JwtHeader, allowedAlgorithms: ReadonlySet<string>): void {

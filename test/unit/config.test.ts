@@ -7,8 +7,8 @@ const base = { KEYCLOAK_ISSUER: "http://localhost:8080/realms/demo", KEYCLOAK_AU
 describe("loadAuthorizerConfig", () => {
   test("defaults are strict and documented", () => {
     const config = loadAuthorizerConfig(base);
+    expect(config.issuers.single).toEqual({ issuer: base.KEYCLOAK_ISSUER, name: "demo", fromPattern: false });
     expect(config).toMatchObject({
-      issuer: base.KEYCLOAK_ISSUER,
       audiences: ["secured-api"],
       jwksUri: undefined,
       allowedClients: [],

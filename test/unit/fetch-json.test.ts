@@ -72,3 +72,32 @@ describe("fetching", () => {
     await expect(fetchJson("http://127.0.0.1:1/doc")).rejects.toBeInstanceOf(KeysUnavailableError);
   });
 });
+
+test("a kept-alive socket the server dropped is retried once, on a fresh one", async () => {
+  const { createServer } = await import("node:http");
+  const served = new WeakSet<object>();
+  let drops = 0;
+  let dropEvery = true;
+  const server = createServer((request, response) => {
+    // Second request on a socket: the server has "closed" it meanwhile.
+    if (served.has(request.socket) && (dropEvery || drops === 0)) {
+      drops += 1;
+      request.socket.destroy();
+      return;
+    }
+    served.add(request.socket);
+    response.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/certs`;
+  try {
+    const fetchJson = createFetchJson({ timeoutMs: 2000, allowHttp: false });
+    await expect(fetchJson(url)).resolves.toEqual({ ok: true });
+    dropEvery = false;
+    await expect(fetchJson(url)).resolves.toEqual({ ok: true });
+    expect(drops).toBe(1);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

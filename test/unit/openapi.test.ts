@@ -17,6 +17,7 @@ import { allOf, anyOf, describeRequirement, realmRole, scope } from "../../lib/r
 import { API_ROUTES, ROUTES } from "../../functions/routes.js";
 import { routeKey } from "../../lib/routes/route.js";
 import { httpDocument, ISSUER, operationKeys, restDocument } from "../helpers/openapi-documents.js";
+import { parseTrustedIssuers } from "../../lib/config/trusted-issuers.js";
 
 function operation(document: OpenAPIV3.Document, method: string, path: string): OpenAPIV3.OperationObject & Record<string, unknown> {
   const found = (document.paths[path] as Record<string, OpenAPIV3.OperationObject> | undefined)?.[method.toLowerCase()];
@@ -152,7 +153,7 @@ describe("where the request came from", () => {
 });
 
 describe("the docs function", () => {
-  const docs = createDocsHandler({ routes: API_ROUTES, issuer: ISSUER, clientId: "api-docs", realm: "demo" });
+  const docs = createDocsHandler({ routes: API_ROUTES, issuers: parseTrustedIssuers(ISSUER, [], []), defaultRealm: undefined, clientId: "api-docs" });
   const httpEvent = (
     rawPath: string,
     routeKey: string,

@@ -21,7 +21,7 @@ const claims = { sub: "s", azp: "api-client", email: "alice@example.com" };
 test("at the default level an allowed request writes nothing at all: no log line, no metric", async () => {
   const telemetry = createAuthorizerTelemetry({ logger: createLogger() });
   await telemetry.wrap(async () => {
-    telemetry.observer.allowed({ kind: "rest-token", event, kid: "k1", latencyMs: 0.42, requestId: "req-1", claims });
+    telemetry.observer.allowed({ kind: "rest-token", event, kid: "k1", realm: "demo", latencyMs: 0.42, requestId: "req-1", claims });
     return "ok";
   })(undefined, context);
   expect(output.bytes()).toBe(0);
@@ -31,7 +31,7 @@ test("at DEBUG, allowed decisions are logged with key id, route, latency and onl
   process.env.POWERTOOLS_LOG_LEVEL = "DEBUG";
   const telemetry = createAuthorizerTelemetry({ logger: createLogger(), logClaims: ["azp", "sub"] });
   await telemetry.wrap(async () => {
-    telemetry.observer.allowed({ kind: "rest-token", event, kid: "k1", latencyMs: 0.42, requestId: "req-1", claims });
+    telemetry.observer.allowed({ kind: "rest-token", event, kid: "k1", realm: "demo", latencyMs: 0.42, requestId: "req-1", claims });
     return "ok";
   })(undefined, context);
   const log = records().find((record) => record.message === "request allowed");
@@ -43,8 +43,8 @@ test("at DEBUG, allowed decisions are logged with key id, route, latency and onl
 test("key fetches, refusals and failures are counted; failures are ERROR lines carrying their cause", async () => {
   const telemetry = createAuthorizerTelemetry({ logger: createLogger() });
   await telemetry.wrap(async () => {
-    telemetry.keyFetch({ ok: true, kind: "discovery" });
-    telemetry.keyFetch({ ok: false, kind: "jwks" });
+    telemetry.keyFetch({ ok: true, kind: "discovery", realm: "demo" });
+    telemetry.keyFetch({ ok: false, kind: "jwks", realm: "demo" });
     telemetry.observer.failed({
       kind: "http-v2",
       event: { routeKey: "GET /admin" },

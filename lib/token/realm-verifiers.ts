@@ -1,0 +1,108 @@
+/**
+ * One verifier per trusted realm (its key cache, its aws-jwt-verify verifier, its rules), found
+ * by the realm the token's issuer matched. Exact issuers are held for good; realms of a `{realm}`
+ * pattern come and go, so they are held in a bounded set (least recently used dropped), new ones
+ * are discovered at a bounded rate, and realms Keycloak does not know (404) are remembered for a
+ * while so that a flood of tokens for deleted or invented realms fetches nothing.
+ */
+import type { TrustedRealm } from "../config/trusted-issuers.js";
+import { RealmDiscoveryThrottledError, UnknownRealmError } from "../errors.js";
+
+export interface RealmVerifiersOptions<V> {
+  /** Builds the state of one realm (its keys, its verifier); called once per realm held. */
+  readonly create: (realm: TrustedRealm) => V;
+  /** Pattern realms held at once. */
+  readonly maxRealms: number;
+  /** First fetches of pattern realms not held, per second (a burst of as many). */
+  readonly discoveriesPerSecond: number;
+  /** How long a realm Keycloak answered 404 for is refused without a fetch. */
+  readonly unknownRealmMs: number;
+  readonly now?: () => number;
+}
+
+interface Held<V> {
+  readonly value: V;
+  /** Set by a use: a used entry survives one pass of eviction (CLOCK). */
+  used: boolean;
+}
+
+/** How many absent realms are remembered, at most (a flood of names cannot grow it further). */
+const MAX_UNKNOWN = 10_000;
+
+export class RealmVerifiers<V> {
+  private readonly exact = new Map<string, V>();
+  private readonly held = new Map<string, Held<V>>();
+  private readonly unknown = new Map<string, number>();
+  private readonly now: () => number;
+  private tokens: number;
+  private refilledAt: number;
+
+  constructor(private readonly options: RealmVerifiersOptions<V>) {
+    this.now = options.now ?? Date.now;
+    this.tokens = options.discoveriesPerSecond;
+    this.refilledAt = this.now();
+  }
+
+  /** How many pattern realms are held now. */
+  get size(): number {
+    return this.held.size;
+  }
+
+  /** The realm's state; throws UnknownRealmError or RealmDiscoveryThrottledError for a pattern realm that cannot be had now. */
+  get(realm: TrustedRealm): V {
+    if (!realm.fromPattern) {
+      let value = this.exact.get(realm.issuer);
+      if (value === undefined) {
+        value = this.options.create(realm);
+        this.exact.set(realm.issuer, value);
+      }
+      return value;
+    }
+    const held = this.held.get(realm.issuer);
+    if (held !== undefined) {
+      held.used = true;
+      return held.value;
+    }
+    const absentUntil = this.unknown.get(realm.issuer);
+    if (absentUntil !== undefined) {
+      if (this.now() < absentUntil) throw new UnknownRealmError("Keycloak has no such realm (remembered)");
+      this.unknown.delete(realm.issuer);
+    }
+    if (!this.takeDiscovery()) throw new RealmDiscoveryThrottledError("too many new realms this second: try again shortly");
+    const value = this.options.create(realm);
+    this.held.set(realm.issuer, { value, used: false });
+    if (this.held.size > this.options.maxRealms) this.evictOne();
+    return value;
+  }
+
+  /** Keycloak answered 404 for this pattern realm: drop it and refuse it for a while. */
+  forgetAbsent(realm: TrustedRealm): void {
+    if (!realm.fromPattern) return;
+    this.held.delete(realm.issuer);
+    if (this.options.unknownRealmMs === 0) return;
+    if (this.unknown.size >= MAX_UNKNOWN) {
+      const oldest = this.unknown.keys().next();
+      if (oldest.done !== true) this.unknown.delete(oldest.value);
+    }
+    this.unknown.set(realm.issuer, this.now() + this.options.unknownRealmMs);
+  }
+
+  private takeDiscovery(): boolean {
+    const now = this.now();
+    const rate = this.options.discoveriesPerSecond;
+    this.tokens = Math.min(rate, this.tokens + ((now - this.refilledAt) / 1000) * rate);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private evictOne(): void {
+    for (const [issuer, entry] of this.held) {
+      this.held.delete(issuer);
+      if (!entry.used) return;
+      entry.used = false;
+      this.held.set(issuer, entry);
+    }
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Issue 17: one authorizer for many realms of one Keycloak (`KEYCLOAK_ISSUER` with a `{realm}`
+ * pattern, or a list), with the issuer matched before anything is fetched, keys per realm, a
+ * bounded number of realms held, a bounded rate of new-realm discoveries, and realms Keycloak does
+ * not know remembered for a while.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { loadAuthorizerConfig } from "../../lib/config/authorizer-config.js";
+import { parseTrustedIssuers } from "../../lib/config/trusted-issuers.js";
+import { ConfigError, RealmDiscoveryThrottledError } from "../../lib/errors.js";
+import { isSatisfied, organization, realm } from "../../lib/routes/requirements.js";
+import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
+import { RealmVerifiers } from "../../lib/token/realm-verifiers.js";
+import { testConfig } from "../helpers/config.js";
+import { startRealmsStub, type RealmsStub } from "../helpers/realms-stub.js";
+import { accessToken, generateRsaKey } from "../helpers/tokens.js";
+import { rejectionCode } from "../helpers/verification.js";
+
+let stub: RealmsStub;
+beforeAll(async () => {
+  stub = await startRealmsStub();
+});
+afterAll(() => stub.close());
+afterEach(() => {
+  stub.requests.length = 0;
+});
+
+describe("trusted issuers: matched before anything is fetched", () => {
+  // A server that answers anything, to catch a fetch aimed anywhere by a hostile iss.
+  let trap: Server;
+  let trapped: string[];
+  let trapOrigin: string;
+  beforeAll(async () => {
+    trapped = [];
+    trap = createServer((request, response) => {
+      trapped.push(`${request.headers.host ?? ""}${request.url ?? ""}`);
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => trap.listen(0, "127.0.0.1", resolve));
+    trapOrigin = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => trap.close(() => resolve())));
+
+  const hostile = (): Array<[string, string]> => [
+    ["a parent-directory realm", `${stub.origin}/realms/..`],
+    ["a realm and a path", `${stub.origin}/realms/acme/../../admin`],
+    ["an encoded slash", `${stub.origin}/realms/acme%2F..%2Fadmin`],
+    ["an @ (credentials or another host)", `${stub.origin}/realms/acme@${trapOrigin.slice(7)}`],
+    ["another port", `${trapOrigin}/realms/acme`],
+    ["another scheme", `${stub.origin.replace("http:", "https:")}/realms/acme`],
+    ["unicode", `${stub.origin}/realms/acmé`],
+    ["an upper-case scheme and host", `${stub.origin.toUpperCase()}/realms/acme`],
+    ["a trailing slash", `${stub.origin}/realms/acme/`],
+    ["a query string", `${stub.origin}/realms/acme?x=1`],
+    ["a fragment", `${stub.origin}/realms/acme#x`],
+    ["an over-long name", `${stub.origin}/realms/${"a".repeat(65)}`],
+    ["an empty name", `${stub.origin}/realms/`],
+    ["a name starting with a dot", `${stub.origin}/realms/.acme`],
+    ["a backslash", `${stub.origin}/realms/acme\\x`],
+    ["a space", `${stub.origin}/realms/ac me`],
+    ["a pattern prefix without the realms path", `${stub.origin}/acme`],
+  ];
+
+  test("hostile issuers are refused as invalid_issuer, with no request to any server", async () => {
+    const key = stub.create("acme");
+    const verifier = createAccessTokenVerifier(testConfig(stub.pattern));
+    for (const [label, iss] of hostile()) {
+      expect([label, await rejectionCode(verifier, accessToken(key, iss))]).toEqual([label, "invalid_issuer"]);
+    }
+    expect(stub.requests).toEqual([]);
+    expect(trapped).toEqual([]);
+  });
+
+  test("a realm of the pattern is matched exactly, and the fetch goes to its own paths only", async () => {
+    const key = stub.create("acme");
+    const verifier = createAccessTokenVerifier(testConfig(stub.pattern));
+    await expect(verifier.verify(accessToken(key, stub.issuer("acme")))).resolves.toMatchObject({ realm: "acme", issuer: stub.issuer("acme") });
+    expect(stub.requests).toEqual(["/realms/acme/.well-known/openid-configuration", "/realms/acme/protocol/openid-connect/certs"]);
+  });
+
+  test("the parser keeps names to letters, digits, _ - . (1 to 64), and patterns to a plain URL", () => {
+    const issuers = parseTrustedIssuers(`${stub.pattern},https://kc.example.com/realms/demo`, [], []);
+    expect(issuers.match(stub.issuer("tenant-1.eu_west"))).toEqual({ issuer: stub.issuer("tenant-1.eu_west"), name: "tenant-1.eu_west", fromPattern: true });
+    expect(issuers.match("https://kc.example.com/realms/demo")).toEqual({ issuer: "https://kc.example.com/realms/demo", name: "demo", fromPattern: false });
+    for (const [, iss] of hostile()) expect([iss, issuers.match(iss)]).toEqual([iss, undefined]);
+    expect(issuers.match(42)).toBeUndefined();
+    for (const bad of [
+      "https://kc.example.com/realms/{realm}/x",
+      "https://kc.example.com/{realm}/realms/{realm}",
+      "https://kc.example.com/realms/{realm}?x",
+      "https://KC.example.com/realms/{realm}",
+      "https://user@kc.example.com/realms/{realm}",
+      "ftp://kc.example.com/realms/{realm}",
+      "https://kc.example.com/realms/x?y=1",
+      "https://kc.example.com/realms/a,,https://kc.example.com/realms/b",
+    ]) {
+      expect(() => parseTrustedIssuers(bad, [], [])).toThrow(ConfigError);
+    }
+  });
+
+  test("allow- and deny-lists narrow the realms of a pattern (and apply to exact issuers)", async () => {
+    const acme = stub.create("acme");
+    const beta = stub.create("beta");
+    const onlyAcme = createAccessTokenVerifier(testConfig(stub.pattern, { KEYCLOAK_REALMS_ALLOW: "acme" }));
+    await expect(onlyAcme.verify(accessToken(acme, stub.issuer("acme")))).resolves.toMatchObject({ realm: "acme" });
+    expect(await rejectionCode(onlyAcme, accessToken(beta, stub.issuer("beta")))).toBe("invalid_issuer");
+    const notBeta = createAccessTokenVerifier(testConfig(stub.pattern, { KEYCLOAK_REALMS_DENY: "beta,master" }));
+    expect(await rejectionCode(notBeta, accessToken(beta, stub.issuer("beta")))).toBe("invalid_issuer");
+    await expect(notBeta.verify(accessToken(acme, stub.issuer("acme")))).resolves.toMatchObject({ realm: "acme" });
+    expect(() => testConfig(stub.issuer("beta"), { KEYCLOAK_REALMS_DENY: "beta" })).toThrow(ConfigError);
+  });
+
+  test("a single exact issuer works exactly as before", async () => {
+    const key = stub.create("solo");
+    const verifier = createAccessTokenVerifier(testConfig(stub.issuer("solo")));
+    await expect(verifier.verify(accessToken(key, stub.issuer("solo")))).resolves.toMatchObject({ realm: "solo" });
+    expect(await rejectionCode(verifier, accessToken(key, stub.issuer("other")))).toBe("invalid_issuer");
+  });
+});
+
+describe("keys per realm", () => {
+  test("each realm's tokens verify with its own keys only", async () => {
+    const acme = stub.create("acme");
+    const beta = stub.create("beta");
+    const verifier = createAccessTokenVerifier(testConfig(stub.pattern));
+    await expect(verifier.verify(accessToken(acme, stub.issuer("acme")))).resolves.toMatchObject({ realm: "acme" });
+    await expect(verifier.verify(accessToken(beta, stub.issuer("beta")))).resolves.toMatchObject({ realm: "beta" });
+    // acme's key, beta's issuer: beta's key set has no such kid.
+    expect(await rejectionCode(verifier, accessToken(acme, stub.issuer("beta")))).toBe("unknown_kid");
+  });
+
+  test("a list of exact issuers and patterns, with per-realm audiences and clients", async () => {
+    const acme = stub.create("acme");
+    const demo = stub.create("demo");
+    const verifier = createAccessTokenVerifier(
+      testConfig(`${stub.issuer("demo")},${stub.pattern}`, {
+        KEYCLOAK_REALM_RULES: JSON.stringify({ acme: { audience: "acme-api", allowedClients: ["acme-web"] } }),
+      }),
+    );
+    const acmeToken = (claims: Record<string, unknown>): string =>
+      accessToken(acme, stub.issuer("acme"), { claims: { aud: "acme-api", azp: "acme-web", ...claims } });
+    await expect(verifier.verify(acmeToken({}))).resolves.toMatchObject({ realm: "acme" });
+    expect(await rejectionCode(verifier, acmeToken({ aud: "secured-api" }))).toBe("invalid_audience");
+    expect(await rejectionCode(verifier, acmeToken({ azp: "api-client" }))).toBe("client_not_allowed");
+    // demo keeps the defaults.
+    await expect(verifier.verify(accessToken(demo, stub.issuer("demo")))).resolves.toMatchObject({ realm: "demo" });
+  });
+
+  test("KEYCLOAK_REALM_RULES is validated at cold start", () => {
+    for (const rules of ["not json", "[]", '{"acme":"x"}', '{"acme":{"aud":["x"]}}', '{"../x":{}}', '{"acme":{"audience":[]}}']) {
+      expect(() => testConfig(stub.pattern, { KEYCLOAK_REALM_RULES: rules })).toThrow(ConfigError);
+    }
+    expect(() => loadAuthorizerConfig({ KEYCLOAK_ISSUER: stub.pattern, KEYCLOAK_AUDIENCE: "a", KEYCLOAK_JWKS_URI: `${stub.origin}/certs` })).toThrow(
+      ConfigError,
+    );
+  });
+
+  test("a realm deleted in Keycloak stops verifying at its next key refresh: 404 is unknown_realm, no stale keys", async () => {
+    const gone = stub.create("gone");
+    const verifier = createAccessTokenVerifier(testConfig(stub.pattern, { KEYCLOAK_JWKS_MAX_AGE_SECONDS: "1" }));
+    const token = accessToken(gone, stub.issuer("gone"));
+    await expect(verifier.verify(token)).resolves.toMatchObject({ realm: "gone" });
+    stub.remove("gone");
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await rejectionCode(verifier, accessToken(gone, stub.issuer("gone")))).toBe("unknown_realm");
+    // Remembered: refused again without asking Keycloak.
+    const asked = stub.requests.length;
+    expect(await rejectionCode(verifier, token)).toBe("unknown_realm");
+    expect(stub.requests.length).toBe(asked);
+  });
+});
+
+describe("bounded: realms held, discoveries per second, absent realms", () => {
+  test("no more realms held than KEYCLOAK_MAX_REALMS; an evicted one is fetched again when used", async () => {
+    const keys = ["r1", "r2", "r3", "r4", "r5"].map((name) => [name, stub.create(name)] as const);
+    const verifier = createAccessTokenVerifier(testConfig(stub.pattern, { KEYCLOAK_MAX_REALMS: "3" }));
+    for (const [name, key] of keys) await verifier.verify(accessToken(key, stub.issuer(name)));
+    const fetchesOfR1 = (): number => stub.requests.filter((path) => path.startsWith("/realms/r1/")).length;
+    expect(fetchesOfR1()).toBe(2);
+    await verifier.verify(accessToken(keys[0]?.[1] as never, stub.issuer("r1")));
+    expect(fetchesOfR1()).toBe(4);
+  });
+
+  test("a flood of tokens naming 10,000 random realms fetches at most the discovery rate, and holds bounded memory", async () => {
+    const key = generateRsaKey();
+    const verifier = createAccessTokenVerifier(testConfig(stub.pattern, { KEYCLOAK_REALM_DISCOVERIES_PER_SECOND: "10", KEYCLOAK_MAX_REALMS: "50" }));
+    const tokens = Array.from({ length: 10_000 }, (_, i) => accessToken(key, stub.issuer(`random-${i}`)));
+    const started = Date.now();
+    const codes = new Map<string, number>();
+    for (const token of tokens) {
+      const error = await verifier.verify(token).then(
+        () => undefined,
+        (caught: { code?: string }) => caught,
+      );
+      const code = error?.code ?? "accepted";
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const discoveries = stub.requests.filter((path) => path.endsWith("openid-configuration")).length;
+    // A burst of 10, then 10 a second.
+    expect(discoveries).toBeLessThanOrEqual(10 + Math.ceil(seconds * 10));
+    expect(codes.get("accepted")).toBeUndefined();
+    expect([...codes.keys()].sort()).toEqual(["realm_discovery_throttled", "unknown_realm"]);
+    expect((codes.get("unknown_realm") ?? 0) + (codes.get("realm_discovery_throttled") ?? 0)).toBe(10_000);
+    // Asked again, the realms already found absent cost no fetch.
+    const before = stub.requests.length;
+    for (const token of tokens.slice(0, 5)) await verifier.verify(token).catch(() => undefined);
+    expect(stub.requests.length).toBe(before);
+  });
+
+  test("the registry itself: a burst of discoveries, then the rate; absent realms remembered; LRU among the used", () => {
+    let now = 0;
+    const created: string[] = [];
+    const registry = new RealmVerifiers<string>({
+      create: (trusted) => {
+        created.push(trusted.name);
+        return trusted.name;
+      },
+      maxRealms: 2,
+      discoveriesPerSecond: 2,
+      unknownRealmMs: 60_000,
+      now: () => now,
+    });
+    const pattern = (name: string) => ({ issuer: `https://kc/realms/${name}`, name, fromPattern: true });
+    expect(registry.get(pattern("a"))).toBe("a");
+    expect(registry.get(pattern("b"))).toBe("b");
+    expect(() => registry.get(pattern("c"))).toThrow(RealmDiscoveryThrottledError);
+    now += 500;
+    registry.get(pattern("a")); // a used: b is evicted first
+    expect(registry.get(pattern("c"))).toBe("c");
+    expect(registry.size).toBe(2);
+    registry.forgetAbsent(pattern("c"));
+    expect(() => registry.get(pattern("c"))).toThrow(expect.objectContaining({ code: "unknown_realm" }));
+    now += 61_000;
+    expect(registry.get(pattern("c"))).toBe("c");
+    expect(created).toEqual(["a", "b", "c", "c"]);
+  });
+});
+
+describe("route requirements: the realm and Keycloak Organizations", () => {
+  const claims = (extra: Record<string, unknown>) => ({ iss: "https://kc.example.com/realms/acme", ...extra });
+  test("realm() is the verified issuer's realm", () => {
+    expect(isSatisfied(realm("acme"), claims({}))).toBe(true);
+    expect(isSatisfied(realm("acm"), claims({}))).toBe(false);
+    expect(isSatisfied(realm("demo"), claims({}))).toBe(false);
+    expect(isSatisfied(realm("acme"), { iss: 1 })).toBe(false);
+  });
+  test("organization() reads the organization claim in its list and map forms", () => {
+    expect(isSatisfied(organization("acme-corp"), claims({ organization: ["acme-corp", "beta"] }))).toBe(true);
+    expect(isSatisfied(organization("acme-corp"), claims({ organization: { "acme-corp": { id: "42" } } }))).toBe(true);
+    expect(isSatisfied(organization("acme-corp"), claims({ organization: ["beta"] }))).toBe(false);
+    expect(isSatisfied(organization("acme-corp"), claims({ organization: "acme-corp" }))).toBe(false);
+    expect(isSatisfied(organization("acme-corp"), claims({}))).toBe(false);
+  });
+});

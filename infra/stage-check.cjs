@@ -30,8 +30,12 @@ module.exports = async ({ resolveVariable }) => {
   const stage = await resolveVariable("sls:stage");
   const param = (name) => resolveVariable(`param:${name}`);
   if (String(await param("localStage")) === "true") return { stage, local: true };
+  // A list of issuers and {realm} patterns (docs/many-realms.md): every entry is checked.
+  const issuers = String((await param("keycloakIssuer")) ?? "")
+    .split(",")
+    .map((entry) => entry.trim().replace("{realm}", "realm"));
   const problems = [
-    ...problemsOf("keycloakIssuer", await param("keycloakIssuer"), { required: true }),
+    ...issuers.flatMap((issuer, index) => problemsOf("keycloakIssuer", issuer, { required: index === 0 })),
     ...problemsOf("keycloakJwksUri", await param("keycloakJwksUri"), { required: false }),
   ];
   if (!["", "false"].includes(String(await param("keycloakAllowHttp")).trim())) problems.push("keycloakAllowHttp must be false on a deployed stage");

@@ -72,7 +72,8 @@ describe("functions", () => {
   test("the deployed environment loads: every function's configuration is valid as packaged", () => {
     expect(() => loadAuthorizerConfig(variables("Authorizer"))).not.toThrow();
     expect(loadApiConfig(variables("Secured"))).toMatchObject({ realm: "demo", clockSkewSeconds: 30, corsOrigins: ["https://app.example.com"] });
-    expect(loadDocsConfig(variables("Docs"))).toMatchObject({ realm: "demo", clientId: "api-docs" });
+    expect(loadDocsConfig(variables("Docs"))).toMatchObject({ defaultRealm: undefined, clientId: "api-docs" });
+    expect(loadDocsConfig(variables("Docs")).issuers.exact.map((realm) => realm.name)).toEqual(["demo"]);
   });
 
   test("no loopback or plain-http value reaches prod", () => {

@@ -52,7 +52,7 @@ describe("serverless package", () => {
 
   test("the docs function gets the realm's issuer", () => {
     const docsFunction = packaged.template.Resources.DocsLambdaFunction?.Properties as { Environment: { Variables: Record<string, string> } };
-    expect(docsFunction.Environment.Variables).toMatchObject({ KEYCLOAK_ISSUER: ISSUER, AUTH_REALM: "" });
+    expect(docsFunction.Environment.Variables).toMatchObject({ KEYCLOAK_ISSUER: ISSUER, DOCS_REALM: "" });
   });
 
   test("docs.zip holds the bundle and Swagger UI's files, and stays small", async () => {

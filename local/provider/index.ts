@@ -27,6 +27,8 @@ export const DEFAULT_REALM_FILE = fileURLToPath(new URL("../../keycloak/realm-de
 
 export interface StartProviderOptions {
   realmFile?: string;
+  /** More realms served beside it on the same server, at `<origin>/realms/<name>` (realm files). */
+  extraRealmFiles?: readonly string[];
   /** Fixed issuer (like KC_HOSTNAME); by default `http://localhost:<port>/realms/<realm>`. */
   issuer?: string;
   /** 0 picks a free port. Defaults to the issuer's port, else 8080. */
@@ -37,6 +39,8 @@ export interface StartProviderOptions {
 export interface RunningProvider {
   issuer: string;
   port: number;
+  /** Every realm served, by name, with its issuer. */
+  readonly realms: ReadonlyMap<string, string>;
   close(): Promise<void>;
   /** Signs later tokens with a fresh key (new kid); earlier keys stay in the JWKS for verification. */
   rotateSigningKey(): Promise<void>;
@@ -72,8 +76,16 @@ function withDefaultScopes(realm: Realm, url: URL): void {
   url.searchParams.set("scope", [...scopes].join(" "));
 }
 
-export async function startProvider(opts: StartProviderOptions = {}): Promise<RunningProvider> {
-  const realm = await loadRealm(opts.realmFile ?? DEFAULT_REALM_FILE);
+/** One realm served under `<origin>/realms/<name>`: its own oidc-provider, keys, sessions and store. */
+interface RealmApp {
+  readonly realm: Realm;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+  rotateSigningKey(): Promise<void>;
+  readonly signingKeys: RunningProvider["signingKeys"];
+}
+
+async function createRealmApp(realm: Realm, issuer: string): Promise<RealmApp> {
+  const issuerUrl = new URL(issuer);
   const accounts = new Accounts(realm);
   const keys = await KeyRing.generate();
   // Cookie signing keys only need to outlive the process, like the tokens themselves.
@@ -82,15 +94,8 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
   const store = new MemoryStore();
   // Session ids ended by a logout: userinfo refuses their access tokens, as Keycloak's does.
   const endedSessions = new Set<string>();
-  const host = opts.host ?? "127.0.0.1";
-  const fixedIssuer = opts.issuer?.replace(/\/$/, "");
-  const port = opts.port ?? (fixedIssuer ? Number(new URL(fixedIssuer).port || 80) : 8080);
-
-  let issuer = fixedIssuer ?? "";
-  let issuerUrl: URL;
   let provider: Provider | undefined;
   let callback: ReturnType<Provider["callback"]> | undefined;
-
   const build = (): void => {
     const config = buildConfiguration({
       realm,
@@ -124,17 +129,12 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
     callback = next.callback();
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     if (!provider || !callback) {
       sendJson(res, 503, { error: "temporarily_unavailable" });
       return;
     }
-    const url = new URL(req.url ?? "/", issuerUrl.origin);
     const base = issuerUrl.pathname;
-    if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) {
-      sendJson(res, 404, { error: "Realm does not exist" });
-      return;
-    }
     // Like Keycloak with a fixed KC_HOSTNAME, every URL the provider emits uses the issuer's origin.
     req.headers["x-forwarded-host"] = issuerUrl.host;
     req.headers["x-forwarded-proto"] = issuerUrl.protocol.slice(0, -1);
@@ -173,38 +173,11 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
     await callback(req, res);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: "server_error", error_description: String(error) });
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const actualPort = (server.address() as AddressInfo).port;
-  issuer = fixedIssuer ?? `http://localhost:${actualPort}/realms/${realm.name}`;
-  issuerUrl = new URL(issuer);
-  try {
-    build();
-  } catch (error) {
-    server.close();
-    throw error;
-  }
 
+  build();
   return {
-    issuer,
-    port: actualPort,
-    async close() {
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
-    },
+    realm,
+    handle,
     async rotateSigningKey() {
       await keys.rotate();
       // oidc-provider's key set is fixed per instance, so swap in a new instance. Its grants, sessions
@@ -227,5 +200,67 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
         build();
       },
     },
+  };
+}
+
+export async function startProvider(opts: StartProviderOptions = {}): Promise<RunningProvider> {
+  const realm = await loadRealm(opts.realmFile ?? DEFAULT_REALM_FILE);
+  const extra = await Promise.all((opts.extraRealmFiles ?? []).map((file) => loadRealm(file)));
+  const host = opts.host ?? "127.0.0.1";
+  const fixedIssuer = opts.issuer?.replace(/\/$/, "");
+  const port = opts.port ?? (fixedIssuer ? Number(new URL(fixedIssuer).port || 80) : 8080);
+  const apps = new Map<string, RealmApp>();
+  let origin = "";
+
+  // Keycloak's URL layout: every realm under /realms/<name>; anything else does not exist.
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", origin);
+    const app = apps.get(decodeURIComponent(/^\/realms\/([^/]+)/.exec(url.pathname)?.[1] ?? ""));
+    if (app === undefined) {
+      sendJson(res, 404, { error: "Realm does not exist" });
+      return;
+    }
+    await app.handle(req, res, url);
+  };
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: "server_error", error_description: String(error) });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const issuer = fixedIssuer ?? `http://localhost:${actualPort}/realms/${realm.name}`;
+  origin = new URL(issuer).origin;
+  const issuerPath = new URL(issuer).pathname.replace(/\/realms\/[^/]+$/, "");
+  try {
+    for (const served of [realm, ...extra]) {
+      if (apps.has(served.name)) throw new Error(`realm ${served.name} is served twice`);
+      apps.set(served.name, await createRealmApp(served, served === realm ? issuer : `${origin}${issuerPath}/realms/${served.name}`));
+    }
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  const primary = apps.get(realm.name) as RealmApp;
+
+  return {
+    issuer,
+    port: actualPort,
+    realms: new Map([...apps.values()].map((app) => [app.realm.name, `${origin}${issuerPath}/realms/${app.realm.name}`])),
+    async close() {
+      await new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+    rotateSigningKey: () => primary.rotateSigningKey(),
+    signingKeys: primary.signingKeys,
   };
 }

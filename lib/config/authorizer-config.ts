@@ -5,6 +5,7 @@
  */
 import { ConfigError } from "../errors.js";
 import { flag, integer, list, readSettings, text, url, type Env, type Setting, type SettingValues } from "./settings.js";
+import { REVOCATION_SETTINGS } from "./revocation-settings.js";
 import { CLOCK_SKEW_SECONDS, ISSUER } from "./shared-settings.js";
 
 /** Algorithms the verifier can check; the allow-list is a subset of these. */
@@ -86,6 +87,7 @@ export const AUTHORIZER_SETTINGS = {
     min: 1,
     max: 10_000,
   }),
+  ...REVOCATION_SETTINGS,
 } as const;
 
 /** Claims that many callers share: as a principal they would merge users again. */

@@ -13,6 +13,7 @@ import { originAllowed, uriMatches } from "./clients.js";
 import { buildConfiguration, REALM_RESOURCE, resourceServerInfo, ROUTES } from "./configuration.js";
 import { handleInteraction } from "./interactions.js";
 import { KeyRing } from "./keys.js";
+import { sendBackchannelLogouts } from "./backchannel-logout.js";
 import { handleRefreshTokenLogout } from "./logout.js";
 import { registerPasswordGrant } from "./password-grant.js";
 import { MemoryStore } from "./memory-store.js";
@@ -91,6 +92,8 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
   let provider: Provider | undefined;
   let callback: ReturnType<Provider["callback"]> | undefined;
 
+  const backchannel = { issuer: () => issuer, realm, keys };
+
   const build = (): void => {
     const config = buildConfiguration({
       realm,
@@ -112,6 +115,12 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
     };
     // Keycloak puts the session id (`sid`) in every user token; oidc-provider only for back-channel logout clients.
     next.Client.prototype.includeSid = () => true;
+    // The browser's end-session request: oidc-provider calls this for each client of the session
+    // that has a back-channel logout URI; the logout token is Keycloak's (backchannel-logout.ts).
+    next.Client.prototype.backchannelLogout = async function backchannelLogout(this: Client, sub: string, sid: string): Promise<void> {
+      endedSessions.add(sid);
+      await sendBackchannelLogouts(backchannel, { sub, sid, clientIds: [this.clientId] });
+    };
     // Token responses, errors and ID tokens as Keycloak's (token-endpoint.ts).
     keycloakTokenEndpoint(next, { reshapeIdToken: (idToken, accessToken) => keys.reshapeIdToken(idToken, accessToken) });
     registerPasswordGrant(next, {
@@ -141,7 +150,18 @@ export async function startProvider(opts: StartProviderOptions = {}): Promise<Ru
 
     const rest = url.pathname.slice(base.length) || "/";
     if (rest === ROUTES.end_session && req.method === "POST") {
-      await handleRefreshTokenLogout({ realm, provider: () => provider as Provider, endSession: (sid) => endedSessions.add(sid) }, req, res);
+      await handleRefreshTokenLogout(
+        {
+          realm,
+          provider: () => provider as Provider,
+          endSession: async (sid, sub, clientIds) => {
+            endedSessions.add(sid);
+            await sendBackchannelLogouts(backchannel, { sub, sid, clientIds });
+          },
+        },
+        req,
+        res,
+      );
       return;
     }
     if (rest === ROUTES.userinfo) {

@@ -23,6 +23,9 @@ export const LOCAL_AWS_ENV = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
 } as const;
 
+// This process's own client (table creation, tests) need not warn either.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 export interface LocalRevocationStore {
   readonly endpoint: string;
   readonly table: string;

@@ -23,7 +23,10 @@ export interface BackchannelLogoutDeps {
 }
 
 /** Sends the logout of session `sid` of `sub` to each of `clientIds` that has a back-channel logout URL. */
-export async function sendBackchannelLogouts(deps: BackchannelLogoutDeps, logout: { sub: string; sid: string | undefined; clientIds: Iterable<string> }): Promise<void> {
+export async function sendBackchannelLogouts(
+  deps: BackchannelLogoutDeps,
+  logout: { sub: string; sid: string | undefined; clientIds: Iterable<string> },
+): Promise<void> {
   const warn = deps.warn ?? ((message: string) => console.warn(message));
   const sends: Promise<void>[] = [];
   for (const clientId of new Set(logout.clientIds)) {

@@ -63,7 +63,10 @@ describe.each(EVENT_KINDS)("%s events", (kind) => {
     const handler = authorizerHandler(API_ROUTES, env());
     const [ended, other] = [crypto.randomUUID(), crypto.randomUUID()];
     await writer().revokeSession(ended, now(), now() + 600);
-    expect(await decide(handler, kind, accessToken(key, idp.issuer, { claims: { sid: ended } }))).toMatchObject({ outcome: "Unauthorized", reason: "session_revoked" });
+    expect(await decide(handler, kind, accessToken(key, idp.issuer, { claims: { sid: ended } }))).toMatchObject({
+      outcome: "Unauthorized",
+      reason: "session_revoked",
+    });
     expect((await decide(handler, kind, accessToken(key, idp.issuer, { claims: { sid: other } }))).outcome).toBe("allowed");
   });
 

@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import type { KeyRing } from "./keys.js";
 import type { Realm } from "./realm.js";
 
-export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
+const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
 
 export interface BackchannelLogoutDeps {
   readonly issuer: () => string;

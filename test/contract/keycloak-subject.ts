@@ -95,8 +95,9 @@ export async function startKeycloakSubject(keycloak: KeycloakUnderTest): Promise
   for (const clientId of ["api-client", "api-docs"]) {
     const [found] = await client.clients.find({ clientId });
     if (found?.id === undefined) throw new Error(`the realm has no ${clientId} client`);
-    const attributes = { ...found.attributes, "backchannel.logout.url": `${docsOrigin}/backchannel-logout` };
-    await client.clients.update({ id: found.id }, { ...found, attributes });
+    // Only the attribute: a whole representation sent back would make Keycloak re-add the
+    // service_account scope to api-client (client_id, clientHost, clientAddress in its tokens).
+    await client.clients.update({ id: found.id }, { clientId, attributes: { "backchannel.logout.url": `${docsOrigin}/backchannel-logout` } });
   }
   const { id: noAudienceId } = await client.clients.create({
     clientId: NO_AUDIENCE_CLIENT.id,

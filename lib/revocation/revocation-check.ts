@@ -97,11 +97,16 @@ export function createRevocationCheck(options: RevocationCheckOptions): RequestC
     if (cutOff !== undefined && iat <= cutOff) throw new SessionRevokedError("the token's subject was logged out after it was issued");
   };
 
+  // A repeated token comes back from the verifier with the same claims object: "not revoked until"
+  // is remembered on it, so its later requests cost one weak-map lookup.
+  const clearedUntil = new WeakMap<object, number>();
+
   return function revocationCheck({ verified: { claims } }) {
+    const at = now();
+    if ((clearedUntil.get(claims) ?? 0) > at) return;
     const sid = typeof claims.sid === "string" && claims.sid !== "" ? claims.sid : undefined;
     const sub = typeof claims.sub === "string" && claims.sub !== "" ? claims.sub : undefined;
     const iat = claims.iat as number;
-    const at = now();
     const keys: string[] = [];
     if (sid !== undefined) {
       const key = sessionKey(sid);
@@ -111,15 +116,20 @@ export function createRevocationCheck(options: RevocationCheckOptions): RequestC
       const key = subjectKey(sub);
       if (!((cache.get(key)?.until ?? 0) > at)) keys.push(key);
     }
-    // The hot path: everything known, decided without a promise.
-    if (keys.length === 0) return decide(sid, sub, iat);
-    return fetch(keys).then(
-      () => decide(sid, sub, iat),
-      (error: unknown) => {
-        const failure = error instanceof RevocationUnavailableError ? error : new RevocationUnavailableError("revocation lookup failed", { cause: error });
-        if (!failOpen) throw failure;
-        options.onFailOpen?.(failure);
-      },
-    );
+    const clear = (): void => {
+      decide(sid, sub, iat);
+      const until = Math.min(
+        sid === undefined ? Number.POSITIVE_INFINITY : (cache.get(sessionKey(sid))?.until ?? 0),
+        sub === undefined ? Number.POSITIVE_INFINITY : (cache.get(subjectKey(sub))?.until ?? 0),
+      );
+      if (Number.isFinite(until)) clearedUntil.set(claims, until);
+    };
+    // Everything known: decided without a promise.
+    if (keys.length === 0) return clear();
+    return fetch(keys).then(clear, (error: unknown) => {
+      const failure = error instanceof RevocationUnavailableError ? error : new RevocationUnavailableError("revocation lookup failed", { cause: error });
+      if (!failOpen) throw failure;
+      options.onFailOpen?.(failure);
+    });
   };
 }

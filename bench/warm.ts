@@ -63,7 +63,11 @@ export async function warmFigures(ctx: BenchContext): Promise<SuiteResult> {
   // token is its own session (a fresh sid); revocation.repeated uses 100 for its whole run.
   const revocationOps = scenarios
     .filter((s) => s.name.startsWith("revocation."))
-    .flatMap((s) => (s.contenders.find((c) => c.name === "handler.revocation")?.runs ?? []).map((r) => (s.name === "revocation.repeated" ? (r.round === 0 ? 100 : 0) : r.ops)))
+    .flatMap((s) =>
+      (s.contenders.find((c) => c.name === "handler.revocation")?.runs ?? []).map((r) =>
+        s.name === "revocation.repeated" ? (r.round === 0 ? 100 : 0) : r.ops,
+      ),
+    )
     .reduce((sum, sessions) => sum + sessions, 0);
   if (revocationOps > 0) {
     figures.push(

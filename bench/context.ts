@@ -6,6 +6,7 @@ import type { AuthorizerBundle } from "./bundle.js";
 import type { ChildMessage, ChildStart, ParentMessage } from "./child/protocol.js";
 import type { DeployedFunction } from "./deployed-env.js";
 import type { LambdaIdentity } from "./events.js";
+import type { LocalRevocationStore } from "../local/revocation-store.js";
 import type { Idp } from "./idp.js";
 import { spawnMeasured, type MeasuredProcess } from "./measured-process.js";
 import { progress, type Figure } from "./stats.js";
@@ -25,6 +26,8 @@ export interface BenchContext {
   readonly lambda: LambdaIdentity;
   /** KEYCLOAK_TOKEN_CACHE_SIZE as deployed (0: off). */
   readonly tokenCacheSize: number;
+  /** The local revocation store the revocation scenarios read (counting requests). */
+  readonly revocation: LocalRevocationStore;
   /** Scratch directory, removed at the end. */
   readonly tmp: string;
   /** Where .cpuprofile and results go. */
@@ -59,6 +62,7 @@ export async function runChild(
     runs: ctx.runs,
     only: ctx.only,
     deployedTokenCacheSize: ctx.tokenCacheSize,
+    revocation: { endpoint: ctx.revocation.endpoint, table: ctx.revocation.table },
     ...start,
   };
   const measured = spawnMeasured([ctx.childScript], {

@@ -61,7 +61,7 @@ function resolver(stage: string, params: Record<string, Scalar>) {
         return resolve(params[name] as Scalar, `params.${name}`, depth + 1);
       }
       if (source === "sls:stage" || source === "opt:stage") return stage;
-      if (source.startsWith("env:") || source.startsWith("opt:")) {
+      if (source.startsWith("env:") || source.startsWith("opt:") || source.startsWith("file(")) {
         const fallback = fallbackOf(expression);
         if (fallback === undefined) throw new Error(`${where}: \${${expression}} has no fallback to measure with`);
         return resolve(fallback, where, depth + 1);

@@ -14,7 +14,7 @@
  * Everything, every run included, also goes to bench/results/latest.json (gitignored).
  */
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,6 +23,7 @@ import { coldFigures } from "./cold.js";
 import type { BenchContext, SuiteResult } from "./context.js";
 import { deployedAuthorizer } from "./deployed-env.js";
 import { TOKEN_CACHE_SIZE_WHEN_OFF, TOKEN_CACHE_VARIABLE } from "./events.js";
+import { startRevocationStore } from "../local/revocation-store.js";
 import { startIdp } from "./idp.js";
 import { memoryFigures } from "./memory.js";
 import { offlineFigures } from "./offline.js";
@@ -94,11 +95,18 @@ const tmp = await mkdtemp(join(tmpdir(), "kc-bench-"));
 const resultsDir = fileURLToPath(new URL("results/", import.meta.url));
 await mkdir(resultsDir, { recursive: true });
 const idp = await startIdp();
+// The revocation scenarios' DynamoDB-compatible store, in this process (a store read is a network
+// wait for the measured Lambda, not its CPU).
+const revocation = await startRevocationStore({ table: "bench-revocations" });
 const results: Partial<Record<Suite, SuiteResult>> = {};
 const figures: Figure[] = [];
 try {
   progress("bundling functions/authorizer.ts with serverless.yml's custom.esbuild options");
   const [bundle, childScript] = await Promise.all([bundleAuthorizer(join(tmp, "bundle")), buildChildScript()]);
+  // The AWS SDK, as the Lambda runtime provides it to the bundle (which excludes it): only
+  // @aws-sdk/*, so anything else the bundle failed to include still fails here as on Lambda.
+  await mkdir(join(tmp, "bundle", "node_modules"), { recursive: true });
+  await symlink(join(ROOT, "node_modules", "@aws-sdk"), join(tmp, "bundle", "node_modules", "@aws-sdk"), "dir");
   const realm = idp.realm("bench");
   const deployed = await deployedAuthorizer(realm.issuer);
   const audience = (deployed.functionEnv.KEYCLOAK_AUDIENCE ?? "").split(",")[0]?.trim() || "secured-api";
@@ -117,6 +125,7 @@ try {
     audience,
     lambda: { functionName: deployed.functionName, region: deployed.region, memoryMb: deployed.memoryMb, timeoutSeconds: fnTimeout },
     tokenCacheSize,
+    revocation,
     tmp,
     resultsDir,
   };
@@ -191,6 +200,7 @@ try {
   );
   progress(`results: ${join(resultsDir, "latest.json")}`);
 } finally {
+  await revocation.close();
   await idp.close();
   await rm(tmp, { recursive: true, force: true });
 }

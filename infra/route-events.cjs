@@ -10,7 +10,8 @@ const loadRoutes = () => loadTypeScript("functions/routes.ts").ROUTES;
  * `corsOrigins`: the comma-separated `corsOrigins` param as a list.
  */
 module.exports = async ({ resolveVariable }) => {
-  const ttl = await resolveVariable("param:authorizerCacheTtlSeconds");
+  // With revocation on, the TTL follows its window (infra/revocation.cjs).
+  const ttl = await require("./revocation.cjs").authorizerCacheTtlSeconds(resolveVariable);
   const corsOrigins = String(await resolveVariable("param:corsOrigins"))
     .split(",")
     .map((origin) => origin.trim())

@@ -37,6 +37,8 @@ module.exports = async ({ resolveVariable }) => {
   const problems = [
     ...issuers.flatMap((issuer, index) => problemsOf("keycloakIssuer", issuer, { required: index === 0 })),
     ...problemsOf("keycloakJwksUri", await param("keycloakJwksUri"), { required: false }),
+    // The local stack's DynamoDB-compatible server (dynalite) never belongs on AWS.
+    ...problemsOf("keycloakRevocationEndpoint", await param("keycloakRevocationEndpoint"), { required: false }),
   ];
   if (!["", "false"].includes(String(await param("keycloakAllowHttp")).trim())) problems.push("keycloakAllowHttp must be false on a deployed stage");
   if (problems.length > 0) {

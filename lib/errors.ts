@@ -36,14 +36,26 @@ export type RejectionCode =
   | "client_not_allowed"
   | "missing_subject"
   | "sender_constrained_token"
-  | "unknown_realm";
+  | "unknown_realm"
+  // revocation (lib/revocation/): a session Keycloak ended, and the back-channel logout receiver's refusals
+  | "session_revoked"
+  | "unsupported_media_type"
+  | "request_too_large"
+  | "missing_logout_token"
+  | "invalid_logout_token_type"
+  | "missing_jti"
+  | "stale_logout_token"
+  | "missing_logout_event"
+  | "nonce_in_logout_token"
+  | "missing_logout_subject"
+  | "logout_token_replayed";
 
 /** Server-side failures: the caller's credentials could not be judged (API Gateway 500). */
-export type FailureCode = "keys_unavailable" | "realm_discovery_throttled" | "internal_error";
+export type FailureCode = "keys_unavailable" | "realm_discovery_throttled" | "internal_error" | "revocation_unavailable";
 
 export type ErrorCode = RejectionCode | FailureCode | "invalid_config" | "missing_authorizer_context";
 
-export type ErrorStage = "event" | "header" | "parse" | "keys" | "signature" | "claims" | "config" | "context" | "internal";
+export type ErrorStage = "event" | "header" | "parse" | "keys" | "signature" | "claims" | "config" | "context" | "internal" | "revocation" | "logout";
 
 export abstract class AuthorizerError extends Error {
   abstract readonly code: ErrorCode;
@@ -265,6 +277,44 @@ export class SenderConstrainedTokenError extends TokenRejectedError {
   readonly code = "sender_constrained_token";
   readonly stage = "claims";
 }
+// --- revocation: sessions Keycloak ended (lib/revocation/) ------------------------------------------
+/** The token's session (`sid`), or every token of its subject issued before a logout, was ended by Keycloak. */
+export class SessionRevokedError extends TokenRejectedError {
+  override readonly name = "SessionRevokedError";
+  readonly code = "session_revoked";
+  readonly stage = "revocation";
+}
+/** The revocation store could not be read, so whether the session was ended is unknown (fail closed: 500). */
+export class RevocationUnavailableError extends AuthorizerFailureError {
+  override readonly name = "RevocationUnavailableError";
+  readonly code = "revocation_unavailable";
+  readonly stage = "revocation";
+}
+/**
+ * A back-channel logout request or its logout token broke a rule of OpenID Connect Back-Channel
+ * Logout 1.0 (section 2.6), or came twice: answered 400, nothing recorded.
+ */
+export class LogoutRequestRejectedError extends TokenRejectedError {
+  override readonly name = "LogoutRequestRejectedError";
+  readonly stage = "logout";
+  constructor(
+    readonly code:
+      | "unsupported_media_type"
+      | "request_too_large"
+      | "missing_logout_token"
+      | "invalid_logout_token_type"
+      | "missing_jti"
+      | "stale_logout_token"
+      | "missing_logout_event"
+      | "nonce_in_logout_token"
+      | "missing_logout_subject"
+      | "logout_token_replayed",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 // --- internal ----------------------------------------------------------------------------------
 /**
  * Anything we did not expect: a bug of ours or of a library, with the original as `cause`. It is

@@ -9,7 +9,7 @@
  * export const authorizer = authorizerHandler(routes);
  * export const admin = protectedHandler(routes, async (_event, { claims }) => ({ statusCode: 200, body: JSON.stringify({ claims }) }));
  */
-export { authorizerHandler, docsHandler, protectedHandler } from "./lambda-handlers.js";
+export { authorizerHandler, backchannelLogoutHandler, docsHandler, protectedHandler } from "./lambda-handlers.js";
 export { routeTable, routeKey, type HttpMethod, type Route, type RouteTable } from "./routes/route.js";
 export { allOf, anyOf, clientRole, describeRequirement, isSatisfied, organization, realm, realmRole, scope, type Requirement } from "./routes/requirements.js";
 export type { KeycloakClaims, VerifiedToken } from "./claims.js";

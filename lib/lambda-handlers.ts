@@ -17,6 +17,9 @@ import { createAuthorizerTelemetry } from "./operations/telemetry.js";
 import { protect, type ProtectedHandler } from "./protected/protected-handler.js";
 import type { RouteTable } from "./routes/route.js";
 import { createAccessTokenVerifier } from "./token/access-token-verifier.js";
+import { revocationChecks, backchannelLogoutHandler } from "./revocation/lambda-handler.js";
+
+export { backchannelLogoutHandler };
 
 /**
  * The API Gateway Lambda authorizer for REST (TOKEN, REQUEST) and HTTP API (payload 2.0) events.
@@ -49,7 +52,9 @@ export function authorizerHandler(routes: RouteTable, env: Env = process.env): (
   verifier.prefetch().catch((error: { code?: string; message?: string }) => {
     logger.warn("key prefetch failed", { reason: error.code, detail: error.message });
   });
-  return telemetry.wrap(createAuthorizerHandler({ verifier, routes, observer: telemetry.observer }));
+  // Revocation (lib/revocation/), only when KEYCLOAK_REVOCATION_TABLE is set: nothing else is loaded.
+  const checks = revocationChecks(config, logger, env.POWERTOOLS_METRICS_NAMESPACE);
+  return telemetry.wrap(createAuthorizerHandler({ verifier, routes, observer: telemetry.observer, checks }));
 }
 
 /**

@@ -8,12 +8,13 @@ import { join } from "node:path";
 import { API_SETTINGS } from "../lib/config/api-config.js";
 import { AUTHORIZER_SETTINGS } from "../lib/config/authorizer-config.js";
 import { DOCS_SETTINGS } from "../lib/config/docs-config.js";
+import { LOGOUT_RECEIVER_SETTINGS } from "../lib/config/logout-receiver-config.js";
 import { settingsTable } from "../lib/config/settings.js";
 import { ROOT } from "./stack.js";
 
 export const CONFIGURATION_DOC = join(ROOT, "docs", "configuration.md");
 
-const TABLES = { authorizer: AUTHORIZER_SETTINGS, secured: API_SETTINGS, docs: DOCS_SETTINGS } as const;
+const TABLES = { authorizer: AUTHORIZER_SETTINGS, secured: API_SETTINGS, docs: DOCS_SETTINGS, "backchannel-logout": LOGOUT_RECEIVER_SETTINGS } as const;
 
 /** The document with every generated table replaced by the current one. */
 export function withCurrentTables(document: string): string {

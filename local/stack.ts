@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startGuardProxy, type GuardProxy } from "./guard-proxy.js";
 import { DEFAULT_ISSUER, startProvider, type RunningProvider } from "./provider/index.js";
+import { LOCAL_AWS_ENV, startRevocationStore, type LocalRevocationStore } from "./revocation-store.js";
 import { discoveryUrl } from "../lib/keys/discovery.js";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -26,6 +27,12 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Lines serverless-offline prints, for a console or a test log. */
   onOutput?: (line: string) => void;
+  /**
+   * Session revocation (docs/revocation.md): a local DynamoDB-compatible store with the table, and
+   * the receiver and the authorizer's check pointed at it. Default: on, unless REVOCATION=false
+   * (in `env`, or in this process's environment).
+   */
+  revocation?: boolean;
 }
 
 export interface RunningStack {
@@ -35,6 +42,8 @@ export interface RunningStack {
   readonly providerKind: "keycloak" | "embedded";
   /** The embedded provider, when it is the one in use (for key rotation in tests). */
   readonly provider: RunningProvider | undefined;
+  /** The local revocation store, when revocation is on (for tests: counts, outages). */
+  readonly revocationStore: LocalRevocationStore | undefined;
   stop(): Promise<void>;
 }
 
@@ -77,6 +86,20 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     providerKind = "embedded";
   }
 
+  const revocation = options.revocation ?? (options.env?.REVOCATION ?? process.env.REVOCATION) !== "false";
+  let revocationStore: LocalRevocationStore | undefined;
+  if (revocation) {
+    try {
+      // The table serverless.yml names for the dev stage (`${self:service}-${sls:stage}-revocations`).
+      revocationStore = await startRevocationStore({ table: "keycloak-lambda-authorizer-dev-revocations" });
+    } catch (error) {
+      await provider?.close();
+      throw error;
+    }
+  }
+  const revocationEnv: Record<string, string> =
+    revocationStore === undefined ? { REVOCATION: "false" } : { REVOCATION: "true", KEYCLOAK_REVOCATION_ENDPOINT: revocationStore.endpoint, ...LOCAL_AWS_ENV };
+
   const port = options.port === 0 ? await freePort() : (options.port ?? 3000);
   const lambdaPort = options.lambdaPort === 0 ? await freePort() : (options.lambdaPort ?? 3002);
   // serverless-offline listens on a private port behind the guard proxy (local/guard-proxy.ts).
@@ -87,6 +110,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   try {
     guard = await startGuardProxy({ host: "localhost", port, upstreamPort: offlinePort });
   } catch (error) {
+    await revocationStore?.close();
     await provider?.close();
     throw error;
   }
@@ -94,6 +118,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     child = await startOffline(
       {
         ...options.env,
+        ...revocationEnv,
         KEYCLOAK_ISSUER: issuer,
         HOST: "127.0.0.1",
         PORT: String(offlinePort),
@@ -104,6 +129,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     );
   } catch (error) {
     await guard.close();
+    await revocationStore?.close();
     await provider?.close();
     throw error;
   }
@@ -114,10 +140,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     issuer,
     providerKind,
     provider,
+    revocationStore,
     stop() {
       stopped ??= (async () => {
         await guard.close();
         await killGroup(child);
+        await revocationStore?.close();
         await provider?.close();
         // serverless-esbuild only cleans its folder on a graceful exit of its own.
         await rm(join(ROOT, workFolder), { recursive: true, force: true });

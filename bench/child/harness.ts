@@ -78,6 +78,8 @@ export interface ScenarioContext {
   /** The bundle's handler as deployed, or with environment overrides (a separate instance). */
   handler(name?: string, overrides?: Readonly<Record<string, string>>): Promise<HandlerInstance>;
   readonly cacheVariant: CacheVariant;
+  /** The local revocation store (its endpoint and table), for handlers with revocation on. */
+  readonly revocation: ChildStart["revocation"];
   progress(message: string): void;
 }
 
@@ -139,6 +141,7 @@ export function createContext(start: ChildStart, totalOps: number): ScenarioCont
         return { event: events("http-v2", [`Bearer ${token as string}`])[0], context: lambdaContext(lambda) };
       }),
     cacheVariant,
+    revocation: start.revocation,
     progress,
   };
 }

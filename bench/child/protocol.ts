@@ -37,6 +37,8 @@ export interface ChildStart {
   readonly only: readonly string[] | undefined;
   /** KEYCLOAK_TOKEN_CACHE_SIZE of the deployed environment, parsed (0: off). */
   readonly deployedTokenCacheSize: number;
+  /** The bench's local revocation store (dynalite), for the revocation scenarios. */
+  readonly revocation?: { readonly endpoint: string; readonly table: string };
   readonly profile?: ProfileRequest;
   readonly memory?: MemoryRequest;
 }

@@ -7,5 +7,6 @@ import { distinctHttp } from "./distinct-http.js";
 import { distinctRest } from "./distinct-rest.js";
 import { reject } from "./reject.js";
 import { repeated } from "./repeated.js";
+import { revocationDistinct, revocationRepeated } from "./revocation.js";
 
-export const SCENARIOS: readonly Scenario[] = [distinctHttp, distinctRest, repeated, reject];
+export const SCENARIOS: readonly Scenario[] = [distinctHttp, distinctRest, repeated, reject, revocationRepeated, revocationDistinct];

@@ -11,3 +11,5 @@ export const REPEATED_VS_CRYPTO: Target = { on: "ratio", op: "<=", limit: 0.34 }
 export const ZERO_BYTES: Target = { on: "value", op: "==", limit: 0 };
 /** A refusal costs no more than an acceptance. */
 export const NO_DEARER_THAN_ACCEPT: Target = { on: "ratio", op: "<=", limit: 1 };
+/** Revocation on, repeated tokens: at most 1.10x of the same handler with revocation off (issue 21). */
+export const REVOCATION_ON_REPEATED: Target = { on: "ratio", op: "<=", limit: 1.1 };

@@ -70,7 +70,11 @@ export function createAuthorizerHandler({ verifier, routes, observer = SILENT, c
       if (kind !== "http-v2" && arn === undefined) throw new UnsupportedEventError("methodArn is not an execute-api ARN");
       const token = bearerToken(authorizationOf(event, kind));
       const verified = await verifier.verify(token);
-      for (const check of checks) await check({ event, kind, token, verified });
+      for (const check of checks) {
+        // A check that decides at once returns nothing: no promise hop on the hot path.
+        const pending = check({ event, kind, token, verified });
+        if (pending !== undefined) await pending;
+      }
       const authorizerContext = contextOf(verified);
       // HTTP API: the result cache is keyed by the token alone, so the answer must not depend on
       // the route; the protected handler enforces each route's requirement (lib/protected).

@@ -7,6 +7,8 @@ import { ConfigError } from "../errors.js";
 import { flag, integer, list, readSettings, text, url, type Env, type Setting, type SettingValues } from "./settings.js";
 import { REALM_SETTINGS } from "./realm-settings.js";
 import { CLOCK_SKEW_SECONDS, ISSUERS, REALMS_ALLOW, REALMS_DENY } from "./shared-settings.js";
+import { REVOCATION_SETTINGS } from "./revocation-settings.js";
+import type { TrustedIssuers } from "./trusted-issuers.js";
 
 /** Algorithms the verifier can check; the allow-list is a subset of these. */
 export const SUPPORTED_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
@@ -90,6 +92,7 @@ export const AUTHORIZER_SETTINGS = {
     max: 10_000,
   }),
   ...REALM_SETTINGS,
+  ...REVOCATION_SETTINGS,
 } as const;
 
 /** Claims that many callers share: as a principal they would merge users again. */
@@ -114,6 +117,15 @@ function principalClaim(): Setting<string> {
 /** The validated, frozen configuration of the authorizer. */
 export type AuthorizerConfig = SettingValues<typeof AUTHORIZER_SETTINGS> & { readonly algorithms: readonly SupportedAlgorithm[] };
 
+/** KEYCLOAK_JWKS_URI replaces one realm's discovery: it cannot stand for several realms. */
+export function checkJwksUri(config: { readonly jwksUri: string | undefined; readonly issuers: TrustedIssuers }): void {
+  if (config.jwksUri !== undefined && config.issuers.single === undefined) {
+    throw new ConfigError(
+      "KEYCLOAK_JWKS_URI names one realm's keys: use it only with exactly one exact KEYCLOAK_ISSUER (realms of a pattern are found by discovery)",
+    );
+  }
+}
+
 /**
  * Read and validate the environment once. Throws ConfigError naming the variable and the fix.
  *
@@ -122,11 +134,7 @@ export type AuthorizerConfig = SettingValues<typeof AUTHORIZER_SETTINGS> & { rea
  */
 export function loadAuthorizerConfig(env: Env): AuthorizerConfig {
   const config = readSettings(AUTHORIZER_SETTINGS, env) as AuthorizerConfig;
-  if (config.jwksUri !== undefined && config.issuers.single === undefined) {
-    throw new ConfigError(
-      "KEYCLOAK_JWKS_URI names one realm's keys: use it only with exactly one exact KEYCLOAK_ISSUER (realms of a pattern are found by discovery)",
-    );
-  }
+  checkJwksUri(config);
   for (const realm of config.realmRules.keys()) {
     if (config.issuers.exact.every((trusted) => trusted.name !== realm) && config.issuers.patterns.length === 0) {
       throw new ConfigError(`KEYCLOAK_REALM_RULES names realm "${realm}", which no KEYCLOAK_ISSUER entry trusts`);

@@ -294,7 +294,8 @@ function withRealm<E extends AuthorizerError>(error: E, state: RealmState | unde
   return error;
 }
 
-function checkHeader(header: JwtHeader, allowedAlgorithms: ReadonlySet<string>): void {
+/** The JOSE header rules every token of the realm meets (also those of logout tokens, lib/token/logout-token-verifier.ts). */
+export function checkHeader(header: JwtHeader, allowedAlgorithms: ReadonlySet<string>): void {
   // Exact, case-sensitive match: "none", "NONE", "HS256" and anything unlisted stop here.
   if (typeof header.alg !== "string" || !allowedAlgorithms.has(header.alg)) {
     throw new AlgorithmNotAllowedError("token alg is not in the allow-list");

@@ -75,6 +75,12 @@ export function toClientMetadata(client: ClientRepresentation): ClientMetadata {
     token_endpoint_auth_method: isPublic(client) ? "none" : "client_secret_basic",
   };
   if (!isPublic(client) && client.secret !== undefined) metadata.client_secret = client.secret;
+  // Keycloak's "Backchannel logout URL" and "Backchannel logout session required" (on by default).
+  const backchannel = client.attributes?.["backchannel.logout.url"];
+  if (backchannel !== undefined && backchannel !== "") {
+    metadata.backchannel_logout_uri = backchannel;
+    metadata.backchannel_logout_session_required = client.attributes?.["backchannel.logout.session.required"] !== "false";
+  }
   return metadata;
 }
 

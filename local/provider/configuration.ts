@@ -98,6 +98,8 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       // Needed for the RSA-OAEP key to be accepted into (and published from) the key set.
       encryption: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      // Keycloak's "Backchannel logout URL" per client (clients.ts); the token itself is Keycloak's (backchannel-logout.ts).
+      backchannelLogout: { enabled: true },
       userinfo: { enabled: true },
       resourceIndicators: {
         enabled: true,

@@ -13,6 +13,7 @@ import { originAllowed, uriMatches } from "./clients.js";
 import { buildConfiguration, REALM_RESOURCE, resourceServerInfo, ROUTES } from "./configuration.js";
 import { handleInteraction } from "./interactions.js";
 import { KeyRing } from "./keys.js";
+import { sendBackchannelLogouts } from "./backchannel-logout.js";
 import { handleRefreshTokenLogout } from "./logout.js";
 import { registerPasswordGrant } from "./password-grant.js";
 import { MemoryStore } from "./memory-store.js";
@@ -96,6 +97,7 @@ async function createRealmApp(realm: Realm, issuer: string): Promise<RealmApp> {
   const endedSessions = new Set<string>();
   let provider: Provider | undefined;
   let callback: ReturnType<Provider["callback"]> | undefined;
+  const backchannel = { issuer: () => issuer, realm, keys };
   const build = (): void => {
     const config = buildConfiguration({
       realm,
@@ -117,6 +119,12 @@ async function createRealmApp(realm: Realm, issuer: string): Promise<RealmApp> {
     };
     // Keycloak puts the session id (`sid`) in every user token; oidc-provider only for back-channel logout clients.
     next.Client.prototype.includeSid = () => true;
+    // The browser's end-session request: oidc-provider calls this for each client of the session
+    // that has a back-channel logout URI; the logout token is Keycloak's (backchannel-logout.ts).
+    next.Client.prototype.backchannelLogout = async function backchannelLogout(this: Client, sub: string, sid: string): Promise<void> {
+      endedSessions.add(sid);
+      await sendBackchannelLogouts(backchannel, { sub, sid, clientIds: [this.clientId] });
+    };
     // Token responses, errors and ID tokens as Keycloak's (token-endpoint.ts).
     keycloakTokenEndpoint(next, { reshapeIdToken: (idToken, accessToken) => keys.reshapeIdToken(idToken, accessToken) });
     registerPasswordGrant(next, {
@@ -141,7 +149,18 @@ async function createRealmApp(realm: Realm, issuer: string): Promise<RealmApp> {
 
     const rest = url.pathname.slice(base.length) || "/";
     if (rest === ROUTES.end_session && req.method === "POST") {
-      await handleRefreshTokenLogout({ realm, provider: () => provider as Provider, endSession: (sid) => endedSessions.add(sid) }, req, res);
+      await handleRefreshTokenLogout(
+        {
+          realm,
+          provider: () => provider as Provider,
+          endSession: async (sid, sub, clientIds) => {
+            endedSessions.add(sid);
+            await sendBackchannelLogouts(backchannel, { sub, sid, clientIds });
+          },
+        },
+        req,
+        res,
+      );
       return;
     }
     if (rest === ROUTES.userinfo) {
@@ -172,7 +191,6 @@ async function createRealmApp(realm: Realm, issuer: string): Promise<RealmApp> {
     req.url = `${rest}${url.search}`;
     await callback(req, res);
   };
-
 
   build();
   return {

@@ -131,6 +131,14 @@ export class KeyRing {
     return `${input}.${signature.toString("base64url")}`;
   }
 
+  /** A JWT of the realm (a logout token, say) signed with the active key: header `alg`, `typ`, `kid`, in Keycloak's order. */
+  sign(typ: string, claims: Record<string, unknown>): string {
+    const key = this.find(this.activeSigningKid).jwk;
+    const input = `${Buffer.from(JSON.stringify({ alg: "RS256", typ, kid: key.kid })).toString("base64url")}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
+    const signature = sign("RSA-SHA256", Buffer.from(input), createPrivateKey({ key: key as unknown as JsonWebKey, format: "jwk" }));
+    return `${input}.${signature.toString("base64url")}`;
+  }
+
   /** Public signing keys, for verifying our own access tokens at the userinfo endpoint. */
   publicSigningJwks(): { keys: JWK[] } {
     return {

@@ -5,8 +5,9 @@
  * login must be done again. Answers 204, as Keycloak does. (Browser-initiated logout, GET with
  * `id_token_hint`, stays oidc-provider's.)
  *
- * Access tokens already issued stay valid JWTs until they expire: nothing can recall them, and a
- * JWT authorizer never asks. That is the point of short access token lifespans.
+ * Access tokens already issued stay valid JWTs until they expire: nothing can recall them. A JWT
+ * authorizer only learns of the logout through the back-channel logout tokens the session's
+ * clients are sent (backchannel-logout.ts), as with Keycloak.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Provider } from "oidc-provider";
@@ -15,8 +16,8 @@ import type { Realm } from "./realm.js";
 export interface LogoutDeps {
   readonly realm: Realm;
   readonly provider: () => Provider;
-  /** Remembers the session ids logged out, for userinfo. */
-  readonly endSession: (sid: string) => void;
+  /** Remembers the session ids logged out (for userinfo), and tells the session's clients (back-channel logout). */
+  readonly endSession: (sid: string, sub: string, clientIds: readonly string[]) => Promise<void>;
 }
 
 function send(res: ServerResponse, status: number, body?: Record<string, string>): void {
@@ -88,8 +89,9 @@ export async function handleRefreshTokenLogout(deps: LogoutDeps, req: IncomingMe
     send(res, 400, { error: "invalid_grant", error_description: "Invalid refresh token. Token client and authorized client don't match" });
     return;
   }
-  const { sid, sessionUid, grantId } = refreshToken as typeof refreshToken & { sid?: string; sessionUid?: string };
-  if (typeof sid === "string") deps.endSession(sid);
+  const { sid, sessionUid, grantId, accountId } = refreshToken as typeof refreshToken & { sid?: string; sessionUid?: string };
+  // Keycloak sends the logout tokens before it answers (its back-channel logout is synchronous).
+  if (typeof sid === "string") await deps.endSession(sid, accountId, [clientId]);
   if (typeof grantId === "string") {
     await provider.RefreshToken.revokeByGrantId(grantId);
     await (await provider.Grant.find(grantId))?.destroy();

@@ -37,7 +37,9 @@ import {
   type CodeFlowResult,
   type TokenResponse,
 } from "./http.js";
-import { CONTRACT_JWKS, NO_AUDIENCE_CLIENT, type ProviderUnderTest } from "./subject.js";
+import { logoutToken } from "../helpers/logout-tokens.js";
+import { generateRsaKey } from "../helpers/tokens.js";
+import { CONTRACT_JWKS, CONTRACT_REVOCATION_CACHE_SECONDS, NO_AUDIENCE_CLIENT, type ProviderUnderTest } from "./subject.js";
 
 const OUTPUT = join(ROOT, "test-output");
 const API_KINDS = [
@@ -172,7 +174,13 @@ const DECISIONS: ReadonlyArray<readonly [caller: "alice" | "bob" | "service", me
 /** A concrete request path for a route: each path parameter set to a value. */
 const concrete = (path: string): string => path.replace(/\{[^}]+\}/g, "r-1");
 
-export function describeProviderContract(subjectOf: () => ProviderUnderTest): void {
+/** What a provider offers beyond the common contract (known when the tests are declared). */
+export interface ContractOptions {
+  /** An admin API to sign users out (real Keycloak). */
+  readonly adminSignOut: boolean;
+}
+
+export function describeProviderContract(subjectOf: () => ProviderUnderTest, options: ContractOptions): void {
   let subject: ProviderUnderTest;
   let users: Record<string, string>;
   beforeAll(async () => {
@@ -482,27 +490,80 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest): vo
     });
   });
 
-  describe("logout", () => {
-    test("ends the session (refresh and userinfo refused), but the access token keeps passing the authorizer until it expires", async () => {
-      const login = await passwordGrant(subject.issuer, "bob");
-      const token = login.access_token ?? "";
-      expect(await statuses(token)).toEqual([200, 200]);
+  describe("logout, and the back-channel logout it sends (revocation)", () => {
+    /** Polls both API kinds until `token` gets `expected` on both; the milliseconds it took. */
+    const until = async (token: string, expected: number, boundMs: number): Promise<{ seen: number[]; ms: number }> => {
+      const started = Date.now();
+      let seen = await statuses(token);
+      while (seen.some((status) => status !== expected) && Date.now() - started < boundMs + 5000) {
+        await sleep(200);
+        seen = await statuses(token);
+      }
+      return { seen, ms: Date.now() - started };
+    };
+    /** The window of the contract's stack: the lookup cache (serverless-offline adds no result cache), plus slack for a loaded machine. */
+    const windowMs = CONTRACT_REVOCATION_CACHE_SECONDS * 1000 + 2000;
 
-      const answer = await logout(subject.issuer, login.refresh_token ?? "");
+    test(`alice logs out: the session ends at the realm (refresh and userinfo refused), and her access token is refused on both API kinds within the window (${CONTRACT_REVOCATION_CACHE_SECONDS} s here) while bob's keeps working`, async () => {
+      const alice = await passwordGrant(subject.issuer, "alice");
+      const bob = await passwordGrant(subject.issuer, "bob");
+      const token = alice.access_token ?? "";
+      expect(await statuses(token)).toEqual([200, 200]);
+      expect(await statuses(bob.access_token ?? "")).toEqual([200, 200]);
+
+      const from = subject.output.length;
+      const answer = await logout(subject.issuer, alice.refresh_token ?? "");
       expect(answer.status).toBe(204);
-      const refreshed = await tokenRequest(subject.issuer, { grant_type: "refresh_token", refresh_token: login.refresh_token ?? "" });
+      const refreshed = await tokenRequest(subject.issuer, { grant_type: "refresh_token", refresh_token: alice.refresh_token ?? "" });
       expect(refreshed.status).toBe(400);
       expect(refreshed.body.error).toBe("invalid_grant");
       const info = await userinfo(subject.issuer, token);
       expect(info.status).toBe(401);
       expect(info.headers.get("www-authenticate")).toContain('error="invalid_token"');
 
-      // A JWT authorizer checks signature and time, and never asks the realm about sessions: the
-      // logged-out session's access token is still good for the rest of its lifespan (300 s).
-      expect(Number(payloadOf(token).exp) * 1000).toBeGreaterThan(Date.now());
+      // Still a valid JWT for minutes: only the back-channel logout tells the authorizer.
+      expect(Number(payloadOf(token).exp) * 1000).toBeGreaterThan(Date.now() + 60_000);
+      const refused = await until(token, 401, windowMs);
+      expect(refused.seen).toEqual([401, 401]);
+      expect(refused.ms).toBeLessThanOrEqual(windowMs);
+      expect(await statuses(token, "/reports")).toEqual([401, 401]);
+      expect(await loggedReason("session_revoked", from)).toBe(true);
+      expect(subject.output.slice(from).some((line) => line.includes('"logout recorded"'))).toBe(true);
+      expect(await statuses(bob.access_token ?? "")).toEqual([200, 200]);
+    }, 60_000);
+
+    test("a forged logout request (a logout token for alice's session signed by another key under the realm's kid) changes nothing", async () => {
+      const alice = await passwordGrant(subject.issuer, "alice");
+      const token = alice.access_token ?? "";
+      const { sid, sub } = payloadOf(token) as { sid: string; sub: string };
+      const forged = logoutToken({ ...generateRsaKey(), kid: kidOf(token) }, subject.issuer, { claims: { sid, sub, aud: "api-client" } });
+      const from = subject.output.length;
+      for (const prefix of ["", "/dev"]) {
+        const response = await fetch(`${subject.stack.baseUrl}${prefix}/backchannel-logout`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ logout_token: forged }),
+        });
+        expect(response.status).toBe(400);
+        expect(((await response.json()) as { error: string }).error).toBe("invalid_request");
+      }
+      expect(subject.output.slice(from).some((line) => line.includes('"logout refused"') && line.includes('"reason":"invalid_signature"'))).toBe(true);
+      await sleep(windowMs);
       expect(await statuses(token)).toEqual([200, 200]);
-      expect(await statuses(token, "/reports")).toEqual([200, 200]);
-    });
+    }, 60_000);
+
+    if (options.adminSignOut) {
+      test("an administrator signs bob out (Admin REST API, as the console's Sign out): his token is refused on both API kinds within the window, alice's keeps working", async () => {
+        const bob = await passwordGrant(subject.issuer, "bob");
+        const alice = await passwordGrant(subject.issuer, "alice");
+        expect(await statuses(bob.access_token ?? "")).toEqual([200, 200]);
+        await subject.signOutUser?.(users.bob as string);
+        const refused = await until(bob.access_token ?? "", 401, windowMs);
+        expect(refused.seen).toEqual([401, 401]);
+        expect(refused.ms).toBeLessThanOrEqual(windowMs);
+        expect(await statuses(alice.access_token ?? "")).toEqual([200, 200]);
+      }, 60_000);
+    }
   });
 
   describe("the docs page in a browser", () => {

@@ -56,6 +56,7 @@ export async function startEmbeddedSubject(): Promise<ProviderUnderTest & { stop
     output,
     docsOrigin,
     refreshTokenReason: "malformed_token",
+    signOutUser: undefined,
     keys: {
       active: async () => provider.signingKeys.active(),
       add: () => provider.signingKeys.add(),

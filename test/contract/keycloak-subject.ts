@@ -91,6 +91,14 @@ export async function startKeycloakSubject(keycloak: KeycloakUnderTest): Promise
     { id: docs.id },
     { ...docs, redirectUris: [...(docs.redirectUris ?? []), `${docsOrigin}/*`], webOrigins: [...(docs.webOrigins ?? []), docsOrigin] },
   );
+  // The clients' "Backchannel logout URL": this test's API, not the realm file's :3000.
+  for (const clientId of ["api-client", "api-docs"]) {
+    const [found] = await client.clients.find({ clientId });
+    if (found?.id === undefined) throw new Error(`the realm has no ${clientId} client`);
+    // Only the attribute: a whole representation sent back would make Keycloak re-add the
+    // service_account scope to api-client (client_id, clientHost, clientAddress in its tokens).
+    await client.clients.update({ id: found.id }, { clientId, attributes: { "backchannel.logout.url": `${docsOrigin}/backchannel-logout` } });
+  }
   const { id: noAudienceId } = await client.clients.create({
     clientId: NO_AUDIENCE_CLIENT.id,
     secret: NO_AUDIENCE_CLIENT.secret,
@@ -117,6 +125,10 @@ export async function startKeycloakSubject(keycloak: KeycloakUnderTest): Promise
     docsOrigin,
     refreshTokenReason: "algorithm_not_allowed",
     keys: signingKeys(keycloak, admin),
+    // Admin console > Users > alice > Sessions > "Sign out" (all her sessions), through the Admin REST API.
+    signOutUser: async (userId) => {
+      await (await admin()).users.logout({ id: userId });
+    },
     async stop() {
       await stack.stop();
       const cleanup = await admin();

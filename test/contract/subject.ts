@@ -13,12 +13,19 @@ export const CONTRACT_JWKS = { maxAgeSeconds: 6, cooldownSeconds: 2 } as const;
 /** A confidential client with a service account and no audience mapper: its tokens lack secured-api. */
 export const NO_AUDIENCE_CLIENT: ClientCredentials = { id: "no-audience-client", secret: "no-audience-secret" };
 
+/**
+ * The authorizer's revocation lookup cache in the contract's stack: a logout must show within it
+ * (serverless-offline has no result cache of API Gateway's to add to it).
+ */
+export const CONTRACT_REVOCATION_CACHE_SECONDS = 2;
+
 /** Environment for the contract's serverless-offline stack, whose origin is also the docs page's. */
 export function contractStackEnv(origin: string): Record<string, string> {
   return {
     CORS_ORIGINS: origin,
     KEYCLOAK_JWKS_MAX_AGE_SECONDS: String(CONTRACT_JWKS.maxAgeSeconds),
     KEYCLOAK_JWKS_COOLDOWN_SECONDS: String(CONTRACT_JWKS.cooldownSeconds),
+    KEYCLOAK_REVOCATION_CACHE_SECONDS: String(CONTRACT_REVOCATION_CACHE_SECONDS),
   };
 }
 
@@ -52,4 +59,6 @@ export interface ProviderUnderTest {
    */
   readonly refreshTokenReason: "algorithm_not_allowed" | "malformed_token";
   readonly keys: SigningKeys;
+  /** An administrator signs the user out of all sessions (Keycloak's admin console "Sign out"); undefined where the provider has no admin API. */
+  readonly signOutUser: ((userId: string) => Promise<void>) | undefined;
 }

@@ -20,5 +20,5 @@ afterAll(async () => {
 });
 
 describe("the provider contract against the embedded provider", () => {
-  describeProviderContract(() => subject);
+  describeProviderContract(() => subject, { adminSignOut: false });
 });

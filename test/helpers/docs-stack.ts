@@ -14,6 +14,7 @@ interface RealmClient {
   rootUrl?: string;
   redirectUris?: string[];
   webOrigins?: string[];
+  attributes?: Record<string, string>;
 }
 
 export interface DocsStack {
@@ -25,7 +26,7 @@ export interface DocsStack {
   stop(): Promise<void>;
 }
 
-/** The demo realm with the api-docs client moved from http://localhost:3000 to `origin`. */
+/** The demo realm with the api-docs client, and every client's back-channel logout URL, moved from http://localhost:3000 to `origin`. */
 export async function realmForDocsOrigin(origin: string): Promise<Record<string, unknown>> {
   const realm = JSON.parse(await readFile(join(ROOT, "keycloak", "realm-demo.json"), "utf8")) as { clients: RealmClient[] };
   const client = realm.clients.find((candidate) => candidate.clientId === "api-docs");
@@ -34,6 +35,10 @@ export async function realmForDocsOrigin(origin: string): Promise<Record<string,
   if (client.rootUrl !== undefined) client.rootUrl = replace(client.rootUrl);
   client.redirectUris = (client.redirectUris ?? []).map(replace);
   client.webOrigins = (client.webOrigins ?? []).map(replace);
+  for (const other of realm.clients) {
+    const url = other.attributes?.["backchannel.logout.url"];
+    if (url !== undefined && other.attributes !== undefined) other.attributes["backchannel.logout.url"] = replace(url);
+  }
   return realm as unknown as Record<string, unknown>;
 }
 

@@ -123,7 +123,7 @@ describe(`the provider contract against Keycloak ${version}`, () => {
   afterAll(async () => {
     await subject?.stop();
   });
-  describeProviderContract(() => subject);
+  describeProviderContract(() => subject, { adminSignOut: true });
 });
 
 describe("Ctrl-C", () => {

@@ -127,6 +127,13 @@ test("IAM: the functions may only write their own logs, and no action is a wildc
   for (const statement of statements) expect(JSON.stringify(statement.Resource)).toContain("log-group:/aws/lambda/keycloak-lambda-authorizer-prod");
 });
 
+test("revocation off (the default): no table, no receiver, no role of its own, no DynamoDB permission, and the authorizer's table variable empty", () => {
+  expect(resourcesOf(prod.template, "AWS::DynamoDB::Table")).toEqual([]);
+  expect(functions().map(([name]) => name)).not.toContain("BackchannelLogoutLambdaFunction");
+  expect(JSON.stringify(prod.template)).not.toContain("dynamodb:");
+  expect(variables("Authorizer").KEYCLOAK_REVOCATION_TABLE).toBe("");
+});
+
 describe("local values cannot reach a deployed stage", () => {
   test.each([
     ["no issuer", []],
@@ -134,6 +141,7 @@ describe("local values cannot reach a deployed stage", () => {
     ["a loopback issuer", ["--param", "keycloakIssuer=https://localhost:8443/realms/demo"]],
     ["a loopback JWKS URI", ["--param", `keycloakIssuer=${ISSUER}`, "--param", "keycloakJwksUri=http://127.0.0.1:8080/certs"]],
     ["KEYCLOAK_ALLOW_HTTP", ["--param", `keycloakIssuer=${ISSUER}`, "--param", "keycloakAllowHttp=true"]],
+    ["a local revocation store", ["--param", `keycloakIssuer=${ISSUER}`, "--param", "keycloakRevocationEndpoint=http://127.0.0.1:8000"]],
   ])(
     "packaging prod with %s fails with a clear message",
     async (_name, params) => {

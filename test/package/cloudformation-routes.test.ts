@@ -6,6 +6,8 @@ import { packageService, resourcesOf, type PackagedService } from "../helpers/se
 // serverless-offline emulates neither gateway responses nor API Gateway's own CORS handling of
 // errors, so what a deployed API answers is checked here, in the generated CloudFormation.
 let packaged: PackagedService;
+/** The dev stage has revocation on: API Gateway's TTL is its window (60 s) less the lookup cache (15 s) (docs/revocation.md). */
+const DEV_TTL = 45;
 beforeAll(async () => {
   packaged = await packageService();
 }, 180_000);
@@ -24,7 +26,7 @@ describe("routes come from functions/routes.ts on both APIs", () => {
       expect(method.AuthorizerId).toEqual({ Ref: "AuthorizerApiGatewayAuthorizer" });
     }
     const [, authorizer] = resourcesOf(packaged.template, "AWS::ApiGateway::Authorizer")[0] ?? [];
-    expect(authorizer).toMatchObject({ Type: "TOKEN", IdentitySource: "method.request.header.Authorization", AuthorizerResultTtlInSeconds: 300 });
+    expect(authorizer).toMatchObject({ Type: "TOKEN", IdentitySource: "method.request.header.Authorization", AuthorizerResultTtlInSeconds: DEV_TTL });
   });
 
   test("every declared route is on the HTTP API behind the payload 2.0 authorizer", () => {
@@ -42,7 +44,7 @@ describe("routes come from functions/routes.ts on both APIs", () => {
       AuthorizerPayloadFormatVersion: "2.0",
       EnableSimpleResponses: true,
       IdentitySource: ["$request.header.Authorization"],
-      AuthorizerResultTtlInSeconds: 300,
+      AuthorizerResultTtlInSeconds: DEV_TTL,
     });
   });
 });

@@ -17,6 +17,8 @@ import { packageService, resourcesOf, restRouteKeys, type PackagedService } from
 import { unzip } from "../helpers/unzip.js";
 
 const run = promisify(execFile);
+/** The back-channel logout receiver (revocation, on in the dev stage): public, for Keycloak only, so not in the API's document. */
+const RECEIVER = "POST /backchannel-logout";
 
 describe("serverless package", () => {
   let packaged: PackagedService;
@@ -31,7 +33,7 @@ describe("serverless package", () => {
   });
 
   test("the document lists exactly the routes of the REST API and of the HTTP API", () => {
-    const documented = operationKeys(httpDocument()).sort();
+    const documented = [...operationKeys(httpDocument()), RECEIVER].sort();
     expect(
       restRouteKeys(packaged.template)
         .map((route) => route.key)
@@ -41,8 +43,8 @@ describe("serverless package", () => {
     expect(httpRoutes.sort()).toEqual(documented);
   });
 
-  test("the docs routes are public on both APIs; the others are behind the authorizer", () => {
-    const docsKeys = new Set(DOCS_ROUTES.map(routeKey));
+  test("the docs routes (and the back-channel logout receiver) are public on both APIs; the others are behind the authorizer", () => {
+    const docsKeys = new Set([...DOCS_ROUTES.map(routeKey), RECEIVER]);
     for (const { key, authorization } of restRouteKeys(packaged.template)) expect([key, authorization]).toEqual([key, docsKeys.has(key) ? "NONE" : "CUSTOM"]);
     for (const [, route] of resourcesOf(packaged.template, "AWS::ApiGatewayV2::Route")) {
       const key = String(route.RouteKey);

@@ -133,7 +133,7 @@ function audienceHint(payload: Readonly<Record<string, unknown>>, settings: Hint
   const wanted = settings.audiences[0] ?? "your API's client id";
   const client = clientOf(payload);
   if (audiences.length === 0 && looksLightweight(payload)) {
-    return `token ${has} and is a lightweight access token${client}: lightweight tokens carry only claims whose mappers have "Add to lightweight access token" on; turn it on for the Audience mapper (Included Client Audience: ${wanted}), or turn off "Always use lightweight access token" for the client`;
+    return `token ${has} and is a lightweight access token: they carry only claims whose mappers have "Add to lightweight access token" on; turn it on for the Audience mapper (Included Client Audience: ${wanted}) of the client${client}, or turn off its "Always use lightweight access token"`;
   }
   return `token ${has}, none of KEYCLOAK_AUDIENCE (${settings.audiences.join(", ")}): add an Audience mapper (Included Client Audience: ${wanted}) to the client${client} or to a client scope it uses, or set KEYCLOAK_AUDIENCE to the audience its tokens carry`;
 }

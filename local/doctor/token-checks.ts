@@ -184,8 +184,11 @@ export async function checkToken(
       report.line(
         `  decision: refused, 401, reason ${error.code} (the authorizer's log line says this)${agrees ? "" : ` [the explanation above disagrees: ${first?.code}]`}`,
       );
-      const fix = fixFor(error.code, decoded, config, error.detail?.keyProblem);
-      if (fix !== undefined) report.line(`        fix: ${fix}`);
+      // The fix of the check that decided, unless that check's line above already says it.
+      if (decoded !== undefined && (!agrees || first === undefined)) {
+        const fix = fixFor(error.code, decoded, config, error.detail?.keyProblem);
+        if (fix !== undefined) report.line(`        fix: ${fix}`);
+      }
     } else if (error instanceof AuthorizerFailureError) {
       report.add({
         status: "FAIL",
@@ -227,14 +230,18 @@ export async function checkToken(
   if (decoded !== undefined) {
     const refused = "error" in outcome;
     report.section(refused ? "routes (the token is refused: these are the requirements its claims would meet)" : "routes this token may call");
+    const fixes = new Set<string>();
     for (const route of routes.routes) {
       const meets = route.requires === undefined || isSatisfied(route.requires, decoded.payload);
       const needs = route.requires === undefined ? "any valid access token" : describeRequirement(route.requires);
+      // One fix line for all the routes it holds for (a token without roles misses them all alike).
+      const fix = meets ? undefined : rolesHint(route.requires, decoded.payload);
       report.add({
         status: meets ? "yes" : "no",
         text: `${route.method} ${route.path}  (${needs})`,
-        fix: meets ? undefined : rolesHint(route.requires, decoded.payload),
+        fix: fix === undefined || fixes.has(fix) ? undefined : fix,
       });
+      if (fix !== undefined) fixes.add(fix);
     }
   }
   const { exp, iat } = decoded?.payload ?? {};

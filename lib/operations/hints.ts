@@ -110,9 +110,9 @@ export function hintFor(input: HintInput, settings: HintSettings): string | unde
 
 /** `typ` of Keycloak's other tokens: they are signed by the same realm but are not access tokens. */
 const OTHER_TOKENS: Readonly<Record<string, string>> = {
-  ID: "an ID token was sent (typ ID): send the access_token of the token response, not the id_token (ID tokens are for the client, not for APIs)",
-  Refresh: "a refresh token was sent (typ Refresh): send the access_token of the token response, not the refresh_token",
-  Offline: "an offline token was sent (typ Offline): send the access_token of the token response, not the refresh_token",
+  ID: "an ID token was sent (typ ID): send the token response's access_token, not its id_token",
+  Refresh: "a refresh token was sent (typ Refresh): send the token response's access_token, not its refresh_token",
+  Offline: "an offline token was sent (typ Offline): send the token response's access_token, not its refresh_token",
   Logout: "a logout token was sent (typ Logout): send an access token",
 };
 
@@ -133,9 +133,9 @@ function audienceHint(payload: Readonly<Record<string, unknown>>, settings: Hint
   const wanted = settings.audiences[0] ?? "your API's client id";
   const client = clientOf(payload);
   if (audiences.length === 0 && looksLightweight(payload)) {
-    return `token ${has} and is a lightweight access token: they carry only claims whose mappers have "Add to lightweight access token" on; turn it on for the Audience mapper (Included Client Audience: ${wanted}) of the client${client}, or turn off its "Always use lightweight access token"`;
+    return `token ${has}: it is a lightweight access token; turn on "Add to lightweight access token" on the Audience mapper (Included Client Audience: ${wanted}) of ${client}, or turn off its "Always use lightweight access token"`;
   }
-  return `token ${has}, none of KEYCLOAK_AUDIENCE (${settings.audiences.join(", ")}): add an Audience mapper (Included Client Audience: ${wanted}) to the client${client} or to a client scope it uses, or set KEYCLOAK_AUDIENCE to the audience its tokens carry`;
+  return `token ${has}, none of KEYCLOAK_AUDIENCE (${settings.audiences.join(", ")}): add an Audience mapper (Included Client Audience: ${wanted}) to ${client} or a client scope it uses, or set KEYCLOAK_AUDIENCE`;
 }
 
 function issuerHint(payload: Readonly<Record<string, unknown>>, settings: HintSettings): string | undefined {
@@ -146,10 +146,10 @@ function issuerHint(payload: Readonly<Record<string, unknown>>, settings: HintSe
   const path = (url: URL): string => url.pathname.replace(/\/+$/, "");
   if (path(token) === path(ours) && token.origin !== ours.origin) {
     const host = safeHost(token);
-    return `token iss has this realm's path on another host (${host === undefined ? "not shown" : host}; KEYCLOAK_ISSUER has ${ours.host}): Keycloak names the host a token was fetched through; pin its hostname (KC_HOSTNAME or --hostname, or the realm's Frontend URL) to one public URL and set KEYCLOAK_ISSUER to exactly that issuer`;
+    return `token iss has this realm's path on another host (${host === undefined ? "not shown" : host}; KEYCLOAK_ISSUER has ${ours.host}): pin Keycloak's hostname (KC_HOSTNAME or --hostname, or the realm's Frontend URL) to one URL and set KEYCLOAK_ISSUER to exactly that issuer`;
   }
   if (token.origin === ours.origin && (path(token) === `/auth${path(ours)}` || `/auth${path(token)}` === path(ours))) {
-    return "token iss differs from KEYCLOAK_ISSUER only by the /auth prefix (Keycloak 17+ serves realms without it, unless KC_HTTP_RELATIVE_PATH=/auth): set KEYCLOAK_ISSUER to the issuer the realm's discovery names";
+    return "token iss differs from KEYCLOAK_ISSUER only by the /auth prefix of Keycloak before 17: set KEYCLOAK_ISSUER to the issuer the realm's discovery names";
   }
   return undefined;
 }
@@ -157,12 +157,12 @@ function issuerHint(payload: Readonly<Record<string, unknown>>, settings: HintSe
 function subjectHint(payload: Readonly<Record<string, unknown>>, settings: HintSettings): string {
   const client = clientOf(payload);
   const lightweight = looksLightweight(payload)
-    ? `; it is a lightweight access token, which keeps sub only for service accounts: turn off "Always use lightweight access token" for the client`
+    ? `; lightweight access tokens keep sub only for service accounts: turn off its "Always use lightweight access token"`
     : "";
   if (settings.principalClaim === "sub") {
-    return `token has no sub: Keycloak 25+ adds sub to access tokens only through the basic client scope; add basic to the default client scopes of the client${client} (Clients > Client scopes)${lightweight}, or set KEYCLOAK_PRINCIPAL_CLAIM to another per-caller claim`;
+    return `token has no sub: Keycloak 25+ adds sub only through the basic client scope; add basic to the default client scopes of ${client}${lightweight}, or set KEYCLOAK_PRINCIPAL_CLAIM to another per-caller claim`;
   }
-  return `token has no ${safeName(settings.principalClaim) ?? "principal"} claim (KEYCLOAK_PRINCIPAL_CLAIM): add the client scope or mapper that puts it into access tokens of the client${client}${lightweight}, or set KEYCLOAK_PRINCIPAL_CLAIM=sub`;
+  return `token has no ${safeName(settings.principalClaim) ?? "principal"} claim (KEYCLOAK_PRINCIPAL_CLAIM): add the scope or mapper that puts it into the access tokens of ${client}${lightweight}, or set KEYCLOAK_PRINCIPAL_CLAIM=sub`;
 }
 
 function algorithmHint(header: Readonly<Record<string, unknown>>, settings: HintSettings): string | undefined {
@@ -171,10 +171,10 @@ function algorithmHint(header: Readonly<Record<string, unknown>>, settings: Hint
   const allowed = settings.algorithms.join(", ");
   if ((SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) {
     const ecdsa = alg.startsWith("ES") ? " (with KEYCLOAK_ECDSA_ALLOW_HIGH_S=true for ES*)" : "";
-    return `token alg ${alg} is not in KEYCLOAK_ALGORITHMS (${allowed}): if the realm signs with ${alg} (Realm settings > Tokens > Default signature algorithm, or the client's Access token signature algorithm), add ${alg} to KEYCLOAK_ALGORITHMS${ecdsa}, or set the realm or client back to ${settings.algorithms[0] ?? "RS256"}`;
+    return `token alg ${alg} is not in KEYCLOAK_ALGORITHMS (${allowed}): if the realm signs with it (Realm settings > Tokens > Default signature algorithm, or the client's Access token signature algorithm), add ${alg} to KEYCLOAK_ALGORITHMS${ecdsa}, or switch back to ${settings.algorithms[0] ?? "RS256"}`;
   }
   if (KEYCLOAK_ONLY_ALGORITHMS.has(alg)) {
-    return `token alg ${alg} cannot be verified by this authorizer (it verifies ${SUPPORTED_ALGORITHMS.join(", ")}): set the realm's Default signature algorithm (Realm settings > Tokens), or the client's Access token signature algorithm, to one of those and list it in KEYCLOAK_ALGORITHMS`;
+    return `token alg ${alg} cannot be verified here (only ${SUPPORTED_ALGORITHMS.join(", ")}): set the realm's Default signature algorithm or the client's Access token signature algorithm to one of those`;
   }
   return undefined;
 }
@@ -185,9 +185,9 @@ const KEYCLOAK_ONLY_ALGORITHMS: ReadonlySet<string> = new Set(["PS256", "PS384",
 function keyHint(problem: string | undefined): string | undefined {
   switch (problem) {
     case "not_a_signing_key":
-      return `token kid names a key the realm publishes for encryption (use "enc"), which never signs tokens: the token was not signed by one of this realm's signing keys; check that KEYCLOAK_ISSUER (or KEYCLOAK_JWKS_URI) is the realm that issued it, and that Realm settings > Keys has an active, enabled signing key provider (rsa-generated)`;
+      return `token kid names the realm's encryption key (use "enc"), which never signs: the token was not signed by this realm's signing key; check KEYCLOAK_ISSUER (or KEYCLOAK_JWKS_URI) and Realm settings > Keys (an active, enabled rsa-generated provider)`;
     case "weak_rsa_key":
-      return "the realm's key for this kid is RSA under 2048 bits (or has a bad exponent): add an rsa-generated key provider with 2048 bits or more and a higher priority (Realm settings > Keys > Providers), then make the weak one passive";
+      return "the realm's key for this kid is RSA under 2048 bits (or a bad exponent): add a 2048-bit rsa-generated key provider with a higher priority (Realm settings > Keys > Providers), then make the weak one passive";
     case "alg_disagrees_with_key":
       return "the realm publishes this kid with an alg that contradicts its key type: fix the key provider's algorithm (Realm settings > Keys > Providers)";
     default:
@@ -210,9 +210,9 @@ export function rolesHint(requirement: Requirement | undefined, claims: Readonly
 export function noRolesHint(claims: Readonly<KeycloakClaims>): string {
   const client = clientOf(claims);
   const lightweight = looksLightweight(claims)
-    ? `; it is a lightweight access token: turn off "Always use lightweight access token" for the client, or turn on "Add to lightweight access token" on the roles scope's realm roles and client roles mappers`
+    ? `; for lightweight access tokens turn off its "Always use lightweight access token", or turn on "Add to lightweight access token" on the roles scope's mappers`
     : "";
-  return `token carries no roles at all (no realm_access, no resource_access): give the client${client} the roles client scope (Clients > Client scopes)${lightweight}`;
+  return `token carries no roles (no realm_access, no resource_access): give ${client} the roles client scope${lightweight}`;
 }
 
 /** True when a token's claims carry no role claim at all. */
@@ -227,10 +227,10 @@ export function namesRole(requirement: Requirement): boolean {
   return ("anyOf" in requirement ? requirement.anyOf : requirement.allOf).some(namesRole);
 }
 
-/** ` api-client` for a client id of the usual shape, else nothing: never an arbitrary string of the token's. */
+/** `client api-client` for a client id of the usual shape, else `the client`: never an arbitrary string of the token's. */
 function clientOf(payload: Readonly<Record<string, unknown>>): string {
   const name = safeName(payload.azp);
-  return name === undefined ? "" : ` ${name}`;
+  return name === undefined ? "the client" : `client ${name}`;
 }
 
 function safeName(value: unknown): string | undefined {

@@ -106,7 +106,7 @@ export function describeMismatches(subjectOf: () => MismatchSubject): void {
       expect(await statusOn(main.stack, "/secured", token)).toEqual([401, 401]);
       const hint = hintOf(await refusal(main.output, "invalid_audience"));
       expect(hint).toMatch(
-        /^token (has only aud "account"|has no aud), none of KEYCLOAK_AUDIENCE \(secured-api\): add an Audience mapper \(Included Client Audience: secured-api\) to the client diag-no-audience/,
+        /^token (has only aud "account"|has no aud), none of KEYCLOAK_AUDIENCE \(secured-api\): add an Audience mapper \(Included Client Audience: secured-api\) to client diag-no-audience/,
       );
       const run = await doctor(["--client", "--client-id", NO_AUDIENCE.id, "--client-secret", NO_AUDIENCE.secret], issuer);
       expect(run.code).toBe("1");
@@ -147,7 +147,7 @@ export function describeMismatches(subjectOf: () => MismatchSubject): void {
       expect(await statusOn(main.stack, "/secured", token)).toEqual([401, 401]);
       const hint = hintOf(await refusal(main.output, "missing_subject"));
       expect(hint).toMatch(
-        /^token has no sub: Keycloak 25\+ adds sub to access tokens only through the basic client scope; add basic to the default client scopes of the client diag-no-basic/,
+        /^token has no sub: Keycloak 25\+ adds sub only through the basic client scope; add basic to the default client scopes of client diag-no-basic/,
       );
       const run = await doctor(["--user", "alice", "--password", "alice", "--client-id", NO_BASIC.id, "--client-secret", NO_BASIC.secret], issuer);
       expect(run.code).toBe("1");
@@ -171,7 +171,7 @@ export function describeMismatches(subjectOf: () => MismatchSubject): void {
       expect(allowed).toMatchObject({ level: "WARN", reason: "no_role_claims", decision: "allow" });
       const hint = hintOf(allowed);
       expect(hint).toMatch(
-        /^token carries no roles at all \(no realm_access, no resource_access\): give the client diag-lightweight the roles client scope.*lightweight access token/,
+        /^token carries no roles \(no realm_access, no resource_access\): give client diag-lightweight the roles client scope.*lightweight access token/,
       );
       // HTTP API: the protected handler refuses, and says the same.
       const forbidden = await logLine(main.output, (line) => line.message === "request forbidden" && typeof line.hint === "string");
@@ -209,7 +209,7 @@ export function describeMismatches(subjectOf: () => MismatchSubject): void {
       const token = signJwt({ alg: "RS256", typ: "JWT", kid: encryption?.kid }, claims, generateRsaKey().privateKey);
       expect(await statusOn(main.stack, "/secured", token)).toEqual([401, 401]);
       const hint = hintOf(await refusal(main.output, "key_not_usable"));
-      expect(hint).toMatch(/^token kid names a key the realm publishes for encryption \(use "enc"\)/);
+      expect(hint).toMatch(/^token kid names the realm's encryption key \(use "enc"\)/);
       const run = await doctor(["--token", token], issuer);
       expect(run.code).toBe("1");
       expect(run.out).toContain(`fix: ${hint}`);
@@ -226,7 +226,7 @@ export function describeMismatches(subjectOf: () => MismatchSubject): void {
       expect(await statusOn(wrongKind.stack, "/secured", idToken)).toEqual([401, 401]);
       // Its aud is the client, so the audience check stops it first; the hint still knows it by typ.
       const hint = hintOf(await refusal(wrongKind.output, "invalid_audience"));
-      expect(hint).toMatch(/^an ID token was sent \(typ ID\): send the access_token of the token response/);
+      expect(hint).toMatch(/^an ID token was sent \(typ ID\): send the token response's access_token/);
       const run = await doctor(["--token", idToken], issuer);
       expect(run.code).toBe("1");
       expect(run.out).toContain(`fix: ${hint}`);
@@ -243,7 +243,7 @@ export function describeMismatches(subjectOf: () => MismatchSubject): void {
       if (refreshTokens === "jwt") {
         // Keycloak's refresh tokens are HS512: the allow-list stops them; the hint knows them by typ.
         const hint = hintOf(await refusal(wrongKind.output, "algorithm_not_allowed"));
-        expect(hint).toMatch(/^a refresh token was sent \(typ Refresh\): send the access_token/);
+        expect(hint).toMatch(/^a refresh token was sent \(typ Refresh\): send the token response's access_token/);
         expect(run.out).toContain(`fix: ${hint}`);
       } else {
         // An opaque string says nothing about itself: no hint, but the doctor's check names the fix.

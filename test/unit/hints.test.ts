@@ -105,7 +105,7 @@ describe("which refusals get a hint, and what it names", () => {
   test("no role claims at all, for a route that requires a role: the roles scope (and the lightweight switch)", () => {
     const noRoles = { azp: "web-app", acr: "1", preferred_username: "alice", sub: "x" };
     expect(rolesHint(realmRole("admin"), noRoles)).toBe(
-      "token carries no roles (no realm_access, no resource_access): give client web-app the roles client scope",
+      "token carries no roles (no realm_access, no resource_access): give client web-app the roles client scope (unless the caller has no role at all)",
     );
     expect(rolesHint(clientRole("secured-api", "reader"), { azp: "m2m", sub: "x", aud: "secured-api" })).toMatch(
       /lightweight access token.*Add to lightweight/,

@@ -212,7 +212,7 @@ export function noRolesHint(claims: Readonly<KeycloakClaims>): string {
   const lightweight = looksLightweight(claims)
     ? `; for lightweight access tokens turn off its "Always use lightweight access token", or turn on "Add to lightweight access token" on the roles scope's mappers`
     : "";
-  return `token carries no roles (no realm_access, no resource_access): give ${client} the roles client scope${lightweight}`;
+  return `token carries no roles (no realm_access, no resource_access): give ${client} the roles client scope (unless the caller has no role at all)${lightweight}`;
 }
 
 /** True when a token's claims carry no role claim at all. */

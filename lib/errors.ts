@@ -82,14 +82,27 @@ export function withoutStack<T>(make: () => T): T {
   }
 }
 
+/**
+ * What the code that refused a token knew about why, beyond the code: for hints that name the fix
+ * (lib/operations/hints.ts), never logged as is. Values come from the realm's key set or our own
+ * checks, never from the token.
+ */
+export interface RejectionDetail {
+  /** key_not_usable: why the published key named by the token's kid is refused (lib/keys/key-rules.ts KeyProblem). */
+  readonly keyProblem?: string;
+}
+
 /** The token (or its absence) is the caller's fault: the answer is 401. Carries no stack (see withoutStack). */
 export abstract class TokenRejectedError extends AuthorizerError {
   abstract override readonly code: RejectionCode;
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** Set only where a refusal knows more than its code (declared, so other refusals carry no field). */
+  declare readonly detail?: RejectionDetail;
+  constructor(message: string, options?: { cause?: unknown; detail?: RejectionDetail }) {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     super(message, options);
     Error.stackTraceLimit = limit;
+    if (options?.detail !== undefined) Object.defineProperty(this, "detail", { value: options.detail, enumerable: false });
   }
 }
 

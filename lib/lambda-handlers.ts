@@ -6,12 +6,14 @@
 import type { APIGatewayProxyResult, Context } from "aws-lambda";
 import type { ProxyEvent } from "./apigateway/events.js";
 import { createAuthorizerHandler, type AuthorizerResult } from "./authorizer/authorizer-handler.js";
-import type { AuthorizerEvent } from "./apigateway/events.js";
+import { eventKind, type AuthorizerEvent } from "./apigateway/events.js";
+import { enforceGatewayRules } from "./apigateway/gateway-rules.js";
 import { loadApiConfig } from "./config/api-config.js";
 import { loadAuthorizerConfig } from "./config/authorizer-config.js";
 import { loadDocsConfig } from "./config/docs-config.js";
 import type { Env } from "./config/settings.js";
 import { createDocsHandler } from "./docs/docs-handler.js";
+import { namesRole } from "./operations/hints.js";
 import { createLogger } from "./operations/logger.js";
 import { createAuthorizerTelemetry } from "./operations/telemetry.js";
 import { protect, type ProtectedHandler } from "./protected/protected-handler.js";
@@ -35,6 +37,8 @@ export function authorizerHandler(routes: RouteTable, env: Env = process.env): (
     logClaims: config.logClaims,
     refusalLogsPerSecond: config.refusalLogsPerSecond,
     metricRealms: config.metricRealms,
+    hints: config,
+    rolesRequired: routes.routes.some((route) => route.requires !== undefined && namesRole(route.requires)),
     // Powertools' own variable, honoured as Powertools documents it.
     ...(env.POWERTOOLS_METRICS_NAMESPACE ? { namespace: env.POWERTOOLS_METRICS_NAMESPACE } : {}),
   });
@@ -54,7 +58,13 @@ export function authorizerHandler(routes: RouteTable, env: Env = process.env): (
   });
   // Revocation (lib/revocation/), only when KEYCLOAK_REVOCATION_TABLE is set: nothing else is loaded.
   const checks = revocationChecks(config, logger, env.POWERTOOLS_METRICS_NAMESPACE);
-  return telemetry.wrap(createAuthorizerHandler({ verifier, routes, observer: telemetry.observer, checks }));
+  const handler = telemetry.wrap(createAuthorizerHandler({ verifier, routes, observer: telemetry.observer, checks }));
+  // serverless-offline accepts answers API Gateway refuses (lib/apigateway/gateway-rules.ts):
+  // locally every answer is checked, so a local run cannot pass where AWS would answer 500.
+  if (env.IS_OFFLINE !== "true") return handler;
+  return enforceGatewayRules(handler, eventKind, (violations, kind) => {
+    logger.error("authorizer answer API Gateway would refuse", { reason: "gateway_rules", event: kind, violations: violations.join("; ") });
+  });
 }
 
 /**

@@ -13,6 +13,8 @@ interface LogFields {
   route?: unknown;
   reason?: unknown;
   detail?: unknown;
+  hint?: unknown;
+  violations?: unknown;
   _aws?: unknown;
 }
 
@@ -63,6 +65,12 @@ function fromJson(text: string): string | undefined {
     return text;
   }
   if (typeof fields !== "object" || fields === null || fields._aws !== undefined) return undefined; // EMF metrics
+  const line = shortLine(fields, text);
+  // A hint names the fix (lib/operations/hints.ts): on a line of its own, under the refusal.
+  return typeof fields.hint === "string" ? `${line}\n      hint: ${fields.hint}` : line;
+}
+
+function shortLine(fields: LogFields, text: string): string {
   const route = typeof fields.route === "string" ? fields.route : "";
   const kind = typeof fields.event === "string" ? (API_KIND[fields.event] ?? fields.event) : "";
   const reason = typeof fields.reason === "string" ? fields.reason : "";
@@ -74,6 +82,8 @@ function fromJson(text: string): string | undefined {
       return `403 ${where}  ${reason}`;
     case "authorizer failure":
       return `500 ${where}  ${reason}${typeof fields.detail === "string" ? `: ${fields.detail}` : ""}`;
+    case "authorizer answer API Gateway would refuse":
+      return `500 ${where}  ${reason}: on AWS this answer is a 500 (${typeof fields.violations === "string" ? fields.violations : "see VERBOSE=1"})`;
     default: {
       const level = typeof fields.level === "string" ? fields.level : "INFO";
       const message = typeof fields.message === "string" ? fields.message : text;

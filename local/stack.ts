@@ -23,7 +23,7 @@ export interface StackOptions {
   /** serverless-offline's Lambda invoke port (0: any free port). */
   lambdaPort?: number;
   realmFile?: string;
-  /** Extra environment for serverless (and so for the functions), e.g. KEYCLOAK_ALLOWED_CLIENTS. */
+  /** Extra environment for serverless (and so for the functions), e.g. KEYCLOAK_ALLOWED_CLIENTS; a KEYCLOAK_ISSUER here overrides the provider's. */
   env?: Record<string, string>;
   /** Lines serverless-offline prints, for a console or a test log. */
   onOutput?: (line: string) => void;
@@ -117,9 +117,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   try {
     child = await startOffline(
       {
-        ...options.env,
         ...revocationEnv,
+        // `env` may name another KEYCLOAK_ISSUER than the provider's, to run the API misconfigured on purpose.
         KEYCLOAK_ISSUER: issuer,
+        ...options.env,
         HOST: "127.0.0.1",
         PORT: String(offlinePort),
         LAMBDA_PORT: String(lambdaPort),

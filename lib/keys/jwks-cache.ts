@@ -194,7 +194,7 @@ function usableKey(keys: KeySet, kid: string, alg: string): JwkWithKid | undefin
   if (fitting !== undefined) return fitting.jwk;
   const problem = published.find(({ verdict }) => verdict.problem !== undefined)?.verdict.problem;
   if (problem !== undefined && published.every(({ verdict }) => verdict.problem !== undefined)) {
-    throw new KeyNotUsableError(`the key named by kid is not usable (${problem})`);
+    throw new KeyNotUsableError(`the key named by kid is not usable (${problem})`, { detail: { keyProblem: problem } });
   }
   throw new KeyAlgorithmMismatchError(`token alg ${JSON.stringify(alg)} does not fit the key named by kid`);
 }

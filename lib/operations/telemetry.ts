@@ -11,14 +11,22 @@
  *   So a flood of forged tokens costs a counter increment each, not a log line each; the price is
  *   that up to a second of counts is lost if the instance ends before its next invocation;
  * - a failure (500): an ERROR line with the cause and `AuthorizerFailures`, at once, every time;
- * - key fetches: `KeyFetches` / `KeyFetchFailures` (dimension `kind`), at once.
+ * - key fetches: `KeyFetches` / `KeyFetchFailures` (dimension `kind`), at once;
+ * - hints (lib/operations/hints.ts): a refusal that is a configuration mismatch (no Audience
+ *   mapper, another hostname, ...) carries a `hint` naming the fix, on at most one line per reason
+ *   per minute; computed only for that line. With `rolesRequired`, an allowed token without any
+ *   role claim (no `roles` scope, lightweight tokens) gets one WARN line `allowed token carries no
+ *   roles` per minute: REST answers 403 for its role routes without any line of ours otherwise.
  * Every metric also has the dimension `realm` (the first `metricRealms` realms by name, then `other`).
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
+import { bearerToken } from "../apigateway/authorization-header.js";
+import { authorizationOf, type AuthorizerEvent } from "../apigateway/events.js";
 import type { KeyFetch } from "../keys/jwks-cache.js";
-import { decisionFields, type DecisionObserver } from "./decision-log.js";
+import { decisionFields, type DecisionObserver, type RefusedDecision } from "./decision-log.js";
+import { HINT_INTERVAL_MS, HINTED_REASONS, HintLimiter, hasNoRoleClaims, hintFor, noRolesHint, tokenParts, type HintSettings } from "./hints.js";
 import { SERVICE_NAME } from "./logger.js";
 
 export interface TelemetryOptions {
@@ -31,6 +39,10 @@ export interface TelemetryOptions {
   readonly refusalLogsPerSecond?: number;
   /** Realms with a `realm` dimension of their own; the rest are `other` (bounded cardinality). */
   readonly metricRealms?: number;
+  /** What refusal hints may name (lib/operations/hints.ts); no hints without it. */
+  readonly hints?: HintSettings;
+  /** Some route requires a role: an allowed token without any role claim is worth one line per minute. */
+  readonly rolesRequired?: boolean;
   /** Milliseconds since the epoch; tests drive it. */
   readonly now?: () => number;
 }
@@ -47,7 +59,16 @@ export interface AuthorizerTelemetry {
 const REFUSAL_FLUSH_MS = 1000;
 
 export function createAuthorizerTelemetry(options: TelemetryOptions): AuthorizerTelemetry {
-  const { logger, namespace = "KeycloakAuthorizer", logClaims = [], refusalLogsPerSecond = 10, metricRealms = 20, now = Date.now } = options;
+  const {
+    logger,
+    namespace = "KeycloakAuthorizer",
+    logClaims = [],
+    refusalLogsPerSecond = 10,
+    metricRealms = 20,
+    now = Date.now,
+    hints,
+    rolesRequired = false,
+  } = options;
   const metrics = new Metrics({ namespace, serviceName: SERVICE_NAME });
   // The first `metricRealms` realms seen get a dimension value of their own, the rest `other`:
   // realms can come and go by the thousand, CloudWatch bills every distinct dimension set.
@@ -95,6 +116,22 @@ export function createAuthorizerTelemetry(options: TelemetryOptions): Authorizer
     return { ok: true, suppressed };
   };
 
+  // At most one hint per reason per interval, computed only for a line that is written anyway.
+  const hinted = new HintLimiter(HINT_INTERVAL_MS, now);
+  const refusalHint = (decision: RefusedDecision): string | undefined => {
+    const reason = decision.error.code;
+    if (hints === undefined || decision.kind === undefined || !HINTED_REASONS.has(reason) || !hinted.due(reason)) return undefined;
+    let parts: ReturnType<typeof tokenParts>;
+    try {
+      parts = tokenParts(bearerToken(authorizationOf(decision.event as AuthorizerEvent, decision.kind)));
+    } catch {
+      return undefined;
+    }
+    const hint = hintFor({ code: reason, ...parts, detail: decision.error.detail }, hints);
+    if (hint !== undefined) hinted.spent(reason);
+    return hint;
+  };
+
   // The Lambda context goes into the logger only when a line is about to be written: an allowed
   // request at INFO pays nothing for it.
   let latest: Context | undefined;
@@ -113,6 +150,14 @@ export function createAuthorizerTelemetry(options: TelemetryOptions): Authorizer
 
   const observer: DecisionObserver = {
     allowed(decision) {
+      if (rolesRequired && hasNoRoleClaims(decision.claims) && hinted.due("no_role_claims")) {
+        hinted.spent("no_role_claims");
+        withContext().warn("allowed token carries no roles", {
+          ...decisionFields(decision, "allow"),
+          reason: "no_role_claims",
+          hint: noRolesHint(decision.claims),
+        });
+      }
       if (!debug) return;
       withContext();
       const chosen: Record<string, unknown> = {};
@@ -128,7 +173,12 @@ export function createAuthorizerTelemetry(options: TelemetryOptions): Authorizer
       else tally.amount += 1;
       const { ok, suppressed } = mayLog(reason);
       if (!ok) return;
-      withContext().warn("request refused", suppressed > 0 ? { ...decisionFields(decision, "deny"), suppressed } : decisionFields(decision, "deny"));
+      const fields = decisionFields(decision, "deny");
+      const hint = refusalHint(decision);
+      withContext().warn(
+        "request refused",
+        suppressed > 0 || hint !== undefined ? { ...fields, ...(suppressed > 0 ? { suppressed } : {}), ...(hint === undefined ? {} : { hint }) } : fields,
+      );
     },
     failed(decision) {
       count("AuthorizerFailures", "reason", decision.error.code, decision.error.realm);

@@ -15,6 +15,7 @@ import { forbidden, unauthorized } from "../apigateway/http-errors.js";
 import type { KeycloakClaims } from "../claims.js";
 import { realmNameOf } from "../config/trusted-issuers.js";
 import { MissingAuthorizerContextError } from "../errors.js";
+import { HintLimiter, rolesHint } from "../operations/hints.js";
 import type { Logger } from "../operations/logger.js";
 import { describeRequirement, isSatisfied } from "../routes/requirements.js";
 import type { Route, RouteTable } from "../routes/route.js";
@@ -39,6 +40,8 @@ export interface RouteAccessOptions {
 
 export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<ProxyEvent, unknown, Error, RouteAccessContext & Context> {
   const { routes, realm, clockSkewSeconds, logger } = options;
+  // A token without any role claim is a realm setting to change (lib/operations/hints.ts): said at most once a minute.
+  const hinted = new HintLimiter();
   const routeAccessBefore: middy.MiddlewareFn<ProxyEvent, unknown, Error, RouteAccessContext & Context> = (request) => {
     let claims: KeycloakClaims;
     try {
@@ -68,7 +71,9 @@ export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<Pr
     }
     if (route.requires !== undefined && !isSatisfied(route.requires, claims)) {
       // No claims in the log line: operators choose those for the authorizer's logs only.
-      logger.warn("request forbidden", { reason: "insufficient_rights", route: `${route.method} ${route.path}` });
+      const hint = hinted.due("insufficient_rights") ? rolesHint(route.requires, claims) : undefined;
+      if (hint !== undefined) hinted.spent("insufficient_rights");
+      logger.warn("request forbidden", { reason: "insufficient_rights", route: `${route.method} ${route.path}`, ...(hint === undefined ? {} : { hint }) });
       throw forbidden(realm, describeRequirement(route.requires));
     }
     request.context.claims = claims;

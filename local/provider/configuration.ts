@@ -38,6 +38,9 @@ export interface ConfigurationDeps {
   interactionsPath: string;
 }
 
+/** Keycloak's client attribute for the access token signature algorithm (Advanced > Fine grain OpenID Connect configuration). */
+export const ACCESS_TOKEN_ALG = "access.token.signed.response.alg";
+
 export function resourceServerInfo(realm: Realm, clientId: string): ResourceServer {
   const client = realm.client(clientId);
   const lifespan = Number(client?.attributes?.["access.token.lifespan"]) || realm.lifespans.accessToken;
@@ -47,7 +50,7 @@ export function resourceServerInfo(realm: Realm, clientId: string): ResourceServ
     scope: KNOWN_SCOPES.join(" "),
     accessTokenFormat: "jwt",
     accessTokenTTL: lifespan,
-    jwt: { sign: { alg: "RS256" } },
+    jwt: { sign: { alg: client?.attributes?.[ACCESS_TOKEN_ALG] === "ES256" ? "ES256" : "RS256" } },
   };
 }
 

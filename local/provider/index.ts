@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { Client } from "oidc-provider";
 import { Accounts } from "./accounts.js";
 import { originAllowed, uriMatches } from "./clients.js";
-import { buildConfiguration, REALM_RESOURCE, resourceServerInfo, ROUTES } from "./configuration.js";
+import { ACCESS_TOKEN_ALG, buildConfiguration, REALM_RESOURCE, resourceServerInfo, ROUTES } from "./configuration.js";
 import { handleInteraction } from "./interactions.js";
 import { KeyRing } from "./keys.js";
 import { sendBackchannelLogouts } from "./backchannel-logout.js";
@@ -88,7 +88,8 @@ interface RealmApp {
 async function createRealmApp(realm: Realm, issuer: string): Promise<RealmApp> {
   const issuerUrl = new URL(issuer);
   const accounts = new Accounts(realm);
-  const keys = await KeyRing.generate();
+  // Keycloak adds an ES256 key to a realm whose client asks for ES256 access tokens.
+  const keys = await KeyRing.generate({ es256: realm.clients.some((client) => client.attributes?.[ACCESS_TOKEN_ALG] === "ES256") });
   // Cookie signing keys only need to outlive the process, like the tokens themselves.
   const cookieKeys = [randomBytes(32).toString("base64url")];
   // One store for the provider's lifetime: key rotation swaps provider instances, not sessions.

@@ -1,7 +1,9 @@
 /**
  * Key material for the local provider. Keys are generated at start-up and live only in memory, so
  * nothing secret is ever committed. Like a fresh Keycloak realm, the key set has one RS256 signing
- * key and one RSA-OAEP encryption key.
+ * key and one RSA-OAEP encryption key; plus, when a client signs its access tokens with ES256
+ * (client attribute `access.token.signed.response.alg`), an ES256 key, as Keycloak adds a
+ * fallback ES256 key to the realm the first time one is needed.
  */
 import { createHash, createPrivateKey, generateKeyPair, randomUUID, sign, type JsonWebKey } from "node:crypto";
 import { promisify } from "node:util";
@@ -29,6 +31,26 @@ async function rsaJwk(use: PrivateJwk["use"], alg: PrivateJwk["alg"]): Promise<P
   return { ...jwk, e, n, kty: "RSA", kid, use, alg };
 }
 
+/** A private P-256 JWK for ES256 access tokens. */
+interface EcPrivateJwk extends JWK {
+  kid: string;
+  kty: "EC";
+  crv: "P-256";
+  x: string;
+  y: string;
+  use: "sig";
+  alg: "ES256";
+}
+
+async function ecJwk(): Promise<EcPrivateJwk> {
+  const { privateKey } = await promisify(generateKeyPair)("ec", { namedCurve: "P-256" });
+  const jwk = privateKey.export({ format: "jwk" }) as JWK;
+  const { x, y } = jwk;
+  if (!x || !y) throw new Error("EC key export lacks x or y");
+  const kid = await calculateJwkThumbprint({ kty: "EC", crv: "P-256", x, y });
+  return { ...jwk, kty: "EC", crv: "P-256", x, y, kid, use: "sig", alg: "ES256" };
+}
+
 /** A signing key as a Keycloak key provider holds it: a priority, and active (signs) or passive (verifies only). */
 interface SigningKey {
   readonly jwk: PrivateJwk;
@@ -45,12 +67,13 @@ export class KeyRing {
   private constructor(
     private signing: SigningKey[],
     private readonly encryption: PrivateJwk,
+    private readonly ecdsa: EcPrivateJwk | undefined,
   ) {}
 
-  static async generate(): Promise<KeyRing> {
-    const [sig, enc] = await Promise.all([rsaJwk("sig", "RS256"), rsaJwk("enc", "RSA-OAEP")]);
+  static async generate(options: { es256?: boolean } = {}): Promise<KeyRing> {
+    const [sig, enc, ec] = await Promise.all([rsaJwk("sig", "RS256"), rsaJwk("enc", "RSA-OAEP"), options.es256 === true ? ecJwk() : undefined]);
     // Keycloak's generated realm keys have priority 100.
-    return new KeyRing([{ jwk: sig, priority: 100, active: true }], enc);
+    return new KeyRing([{ jwk: sig, priority: 100, active: true }], enc, ec);
   }
 
   /** Signing keys in the order oidc-provider needs: it signs with the first RS256 key it finds. */
@@ -95,8 +118,8 @@ export class KeyRing {
   }
 
   /** Private key set for oidc-provider; it publishes only the public parts at the certs endpoint. */
-  toPrivateJwks(): { keys: PrivateJwk[] } {
-    return { keys: [...this.ordered().map((key) => key.jwk), this.encryption].map((k) => ({ ...k })) };
+  toPrivateJwks(): { keys: JWK[] } {
+    return { keys: [...this.ordered().map((key) => key.jwk), ...(this.ecdsa === undefined ? [] : [this.ecdsa]), this.encryption].map((k) => ({ ...k })) };
   }
 
   /**
@@ -141,8 +164,9 @@ export class KeyRing {
 
   /** Public signing keys, for verifying our own access tokens at the userinfo endpoint. */
   publicSigningJwks(): { keys: JWK[] } {
+    const ec = this.ecdsa === undefined ? [] : [(({ kty, kid, use, alg, crv, x, y }) => ({ kty, kid, use, alg, crv, x, y }))(this.ecdsa)];
     return {
-      keys: this.ordered().map(({ jwk: { kty, kid, use, alg, n, e } }) => ({ kty, kid, use, alg, n, e })),
+      keys: [...this.ordered().map(({ jwk: { kty, kid, use, alg, n, e } }) => ({ kty, kid, use, alg, n, e })), ...ec],
     };
   }
 }

@@ -239,6 +239,15 @@ export class Realm {
     return [...new Set(audiences)];
   }
 
+  /** Of those, the ones whose mapper also writes them into lightweight access tokens ("Add to lightweight access token"). */
+  lightweightAudiences(clientId: string): string[] {
+    const mappers = (this.client(clientId)?.protocolMappers ?? []).filter((m) => m.config?.["lightweight.claim"] === "true");
+    const audiences = this.accessTokenAudiences(clientId);
+    return audiences.filter((audience) =>
+      mappers.some((m) => m.config?.["included.client.audience"] === audience || m.config?.["included.custom.audience"] === audience),
+    );
+  }
+
   /** The user's roles with composite roles expanded, as Keycloak's role mappers put them in tokens. */
   effectiveRoles(user: UserRepresentation): EffectiveRoles {
     const realm = new Set<string>();

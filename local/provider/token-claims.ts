@@ -2,12 +2,23 @@
  * Reshapes oidc-provider's JWT access tokens into Keycloak's: `typ: JWT` header instead of RFC 9068's
  * `at+jwt`, and Keycloak's claim set (typ Bearer, azp, sid, realm_access, resource_access, profile
  * claims, service-account markers). Registered as `formats.customizers.jwt`.
+ *
+ * Two client settings change the claim set as they do in Keycloak 26 (observed with 26.4.2):
+ * - without the `basic` client scope, a user's access token has no `sub` (and no `auth_time`);
+ *   service-account tokens keep `sub`;
+ * - "Always use lightweight access token" (attribute `client.use.lightweight.access.token.enabled`)
+ *   keeps only exp, iat, jti, iss, typ, azp, sid and scope, `sub` for service accounts, and `aud`
+ *   from Audience mappers marked "Add to lightweight access token" (`lightweight.claim`): no roles,
+ *   no profile, no acr.
  */
 import type { AccessToken, ClientCredentials, JWTStructured, KoaContextWithOIDC } from "oidc-provider";
 import { emailClaims, profileClaims } from "./accounts.js";
 import { webOrigins } from "./clients.js";
 import { type Realm, type UserRepresentation, userId } from "./realm.js";
 import { effectiveScopes, scopeClaim } from "./scopes.js";
+
+/** Keycloak's client attribute behind "Always use lightweight access token". */
+const LIGHTWEIGHT = "client.use.lightweight.access.token.enabled";
 
 /** oidc-provider insists on an audience; Keycloak's default `account` audience is the closest stand-in. */
 const FALLBACK_AUDIENCE = "account";
@@ -53,15 +64,32 @@ export function accessTokenCustomizer(realm: Realm) {
     const authTime = isServiceAccount ? undefined : (entities?.AuthorizationCode?.authTime ?? entities?.RefreshToken?.authTime);
 
     parts.header = { typ: "JWT" };
+    const subject = isServiceAccount || scopes.has("basic") ? { sub: userId(user) } : {};
+    if (client.attributes?.[LIGHTWEIGHT] === "true") {
+      const kept = realm.lightweightAudiences(clientId);
+      parts.payload = {
+        exp,
+        iat,
+        jti,
+        iss,
+        ...(kept.length === 0 ? {} : { aud: kept.length === 1 ? kept[0] : kept }),
+        ...(isServiceAccount ? subject : {}),
+        typ: "Bearer",
+        azp: clientId,
+        ...(sid ? { sid } : {}),
+        scope: scopeClaim(scopes),
+      };
+      return;
+    }
     // Rebuilt from scratch (not merged) so oidc-provider-only claims such as client_id for users go away.
     parts.payload = {
       exp,
       iat,
-      ...(typeof authTime === "number" ? { auth_time: authTime } : {}),
+      ...(typeof authTime === "number" && scopes.has("basic") ? { auth_time: authTime } : {}),
       jti,
       iss,
       aud: audiences.length === 1 ? audiences[0] : audiences,
-      sub: userId(user),
+      ...subject,
       typ: "Bearer",
       azp: clientId,
       ...(sid ? { sid } : {}),

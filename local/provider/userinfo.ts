@@ -61,7 +61,7 @@ export async function handleUserinfo(deps: UserinfoDeps, req: IncomingMessage, r
   try {
     ({ payload } = await jwtVerify(match[1], createLocalJWKSet(deps.signingKeys()), {
       issuer: deps.issuer,
-      algorithms: ["RS256"],
+      algorithms: ["RS256", "ES256"],
       typ: "JWT",
     }));
   } catch (error) {

@@ -35,6 +35,7 @@ import { settleWithin, watchUnhandledRejections, type RejectionWatch } from "../
 import { TEST_AUDIENCE } from "../helpers/tokens.js";
 import { API_ROUTES } from "../../functions/routes.js";
 import { loggingObserver } from "../helpers/observer.js";
+import { gatewayChecked } from "../helpers/gateway.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_2024);
 /** Generous on purpose: a functional no-hang check, not a benchmark (a verification takes well under 1 ms). */
@@ -76,13 +77,15 @@ beforeAll(async () => {
   strict = createAccessTokenVerifier(testConfig(realm.issuer, env));
   wide = createAccessTokenVerifier(testConfig(realm.issuer, { ...env, KEYCLOAK_ALGORITHMS: SUPPORTED_ALGORITHMS.join(",") }));
   await Promise.all([strict.prefetch(), wide.prefetch()]);
-  handler = createAuthorizerHandler({
-    verifier: strict,
-    routes: API_ROUTES,
-    observer: loggingObserver((level, message, fields) => {
-      last.log = { level, message, fields };
+  handler = gatewayChecked(
+    createAuthorizerHandler({
+      verifier: strict,
+      routes: API_ROUTES,
+      observer: loggingObserver((level, message, fields) => {
+        last.log = { level, message, fields };
+      }),
     }),
-  });
+  );
   rejections = watchUnhandledRejections();
   startedAt = performance.now();
 });

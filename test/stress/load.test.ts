@@ -17,6 +17,7 @@ import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { runPool, settledHeapUsed } from "../helpers/run-bounds.js";
 import { accessClaims, accessToken, b64url, generateRsaKey, type TestKey } from "../helpers/tokens.js";
 import { API_ROUTES } from "../../functions/routes.js";
+import { gatewayChecked } from "../helpers/gateway.js";
 
 const TOTAL = 10_000;
 const CONCURRENCY = 200;
@@ -102,7 +103,9 @@ test(`${TOTAL} invocations, ${CONCURRENCY} in flight, from a cold start: right a
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   };
   // Cold: a new verifier with an empty key cache, not hydrated; its first calls do the fetching.
-  const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES, observer: loggingObserver(log) });
+  const handler = gatewayChecked(
+    createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES, observer: loggingObserver(log) }),
+  );
   const before = await settledHeapUsed();
 
   const failures: string[] = [];
@@ -163,7 +166,7 @@ test("20,000 forged tokens, each with a distinct 10 KB issuer, leave nothing beh
   // Regression test: aws-jwt-verify caches converted public keys by the token's unverified `iss`;
   // without the verifier's early issuer check this run kept about 200 MiB.
   idp.setDelay(0);
-  const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
+  const handler = gatewayChecked(createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES }));
   await handler(authorizerEvent("rest-token", `Bearer ${accessToken(key, idp.issuer)}`)); // warm
   const header = b64url({ alg: "RS256", typ: "JWT", kid: key.kid });
   const signature = randomBytes(256).toString("base64url");

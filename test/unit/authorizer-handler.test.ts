@@ -13,6 +13,7 @@ import { accessClaims, accessToken, generateRsaKey, signJwt, type TestKey } from
 import { API_ROUTES } from "../../functions/routes.js";
 import { payloadOf } from "../helpers/verification.js";
 import { InvalidSignatureError, KeysUnavailableError } from "../../lib/errors.js";
+import { gatewayChecked } from "../helpers/gateway.js";
 
 let idp: IdpStub;
 let key: TestKey;
@@ -23,7 +24,9 @@ beforeAll(async () => {
   key = generateRsaKey();
   idp = await startIdpStub([key.jwk, generateRsaKey({ use: "enc" }).jwk]);
   const log: Logger = (level, message, fields) => logs.push({ level, message, fields });
-  handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES, observer: loggingObserver(log) });
+  handler = gatewayChecked(
+    createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES, observer: loggingObserver(log) }),
+  );
 });
 afterAll(() => idp.close());
 
@@ -138,11 +141,13 @@ describe("events and outages", () => {
     const issuer = dead.issuer;
     await dead.close();
     const outageLogs: LogRecord[] = [];
-    const outage = createAuthorizerHandler({
-      verifier: createAccessTokenVerifier(testConfig(issuer)),
-      routes: API_ROUTES,
-      observer: loggingObserver((_level, _message, fields) => outageLogs.push(fields)),
-    });
+    const outage = gatewayChecked(
+      createAuthorizerHandler({
+        verifier: createAccessTokenVerifier(testConfig(issuer)),
+        routes: API_ROUTES,
+        observer: loggingObserver((_level, _message, fields) => outageLogs.push(fields)),
+      }),
+    );
     const error = await outage(authorizerEvent(kind, `Bearer ${accessToken(key, issuer)}`)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).not.toBe("Unauthorized");
@@ -155,28 +160,34 @@ describe("request checks", () => {
     const seen: string[] = [];
     const verifier = createAccessTokenVerifier(testConfig(idp.issuer));
     const token = accessToken(key, idp.issuer);
-    const allowing = createAuthorizerHandler({
-      verifier,
-      routes: API_ROUTES,
-      checks: [
-        ({ kind, token: carried, verified }) => {
-          seen.push(`first ${kind} ${carried === token} ${verified.principal}`);
-        },
-        async () => {
-          seen.push("second");
-        },
-      ],
-    });
+    const allowing = gatewayChecked(
+      createAuthorizerHandler({
+        verifier,
+        routes: API_ROUTES,
+        checks: [
+          ({ kind, token: carried, verified }) => {
+            seen.push(`first ${kind} ${carried === token} ${verified.principal}`);
+          },
+          async () => {
+            seen.push("second");
+          },
+        ],
+      }),
+    );
     await expect(allowing(authorizerEvent("http-v2", `Bearer ${token}`))).resolves.toMatchObject({ isAuthorized: true });
     expect(seen).toEqual([`first http-v2 true ${String(payloadOf(token).sub)}`, "second"]);
 
-    const refusing = createAuthorizerHandler({
-      verifier,
-      routes: API_ROUTES,
-      checks: [() => Promise.reject(new InvalidSignatureError("proof does not verify"))],
-    });
+    const refusing = gatewayChecked(
+      createAuthorizerHandler({
+        verifier,
+        routes: API_ROUTES,
+        checks: [() => Promise.reject(new InvalidSignatureError("proof does not verify"))],
+      }),
+    );
     await expect(refusing(authorizerEvent("http-v2", `Bearer ${token}`))).rejects.toThrow(/^Unauthorized$/);
-    const failing = createAuthorizerHandler({ verifier, routes: API_ROUTES, checks: [() => Promise.reject(new KeysUnavailableError("store down"))] });
+    const failing = gatewayChecked(
+      createAuthorizerHandler({ verifier, routes: API_ROUTES, checks: [() => Promise.reject(new KeysUnavailableError("store down"))] }),
+    );
     await expect(failing(authorizerEvent("http-v2", `Bearer ${token}`))).rejects.toThrow(/^Authorizer failure: keys_unavailable$/);
     // A check is never asked about a token that did not verify.
     seen.length = 0;

@@ -48,6 +48,20 @@ describe("npm start's console", () => {
     ).toEqual(["403 GET /admin  insufficient_rights", "500 GET /secured [HTTP API]  keys_unavailable: key fetch timed out"]);
   });
 
+  test("a hint shows under its refusal; an answer API Gateway would refuse shows as the 500 it would be", () => {
+    expect(
+      shown([
+        '{"level":"WARN","message":"request refused","event":"http-v2","route":"GET /secured","reason":"invalid_audience","hint":"add an Audience mapper"}',
+        '{"level":"WARN","message":"allowed token carries no roles","event":"rest-token","route":"GET /admin","reason":"no_role_claims","hint":"give the client the roles client scope"}',
+        '{"level":"ERROR","message":"authorizer answer API Gateway would refuse","event":"http-v2","reason":"gateway_rules","violations":"isAuthorized is the string \\"true\\""}',
+      ]),
+    ).toEqual([
+      "401 GET /secured [HTTP API]  invalid_audience\n      hint: add an Audience mapper",
+      "WARN allowed token carries no roles  no_role_claims\n      hint: give the client the roles client scope",
+      '500 [HTTP API]  gateway_rules: on AWS this answer is a 500 (isAuthorized is the string "true")',
+    ]);
+  });
+
   test("a crash of another function still shows", () => {
     expect(shown(["× Unhandled exception in handler 'secured'.", "× TypeError: boom", "at x (y.js:1:1)"])).toEqual([
       "× Unhandled exception in handler 'secured'.",

@@ -9,6 +9,7 @@ import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { testConfig } from "../helpers/config.js";
 import { accessClaims, accessToken, generateRsaKey, type TestKey } from "../helpers/tokens.js";
+import { gatewayChecked } from "../helpers/gateway.js";
 
 // API Gateway caches a REST authorizer's policy per token (resultTtlInSeconds) and evaluates the
 // cached policy for the token's later requests on any route. Replay that: get the policy for a
@@ -35,7 +36,7 @@ let handler: ReturnType<typeof createAuthorizerHandler>;
 beforeAll(async () => {
   key = generateRsaKey();
   idp = await startIdpStub([key.jwk]);
-  handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
+  handler = gatewayChecked(createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES }));
 });
 afterAll(() => idp.close());
 

@@ -10,6 +10,7 @@ import { accessToken, generateRsaKey, type TestKey } from "../helpers/tokens.js"
 import { API_ROUTES } from "../../functions/routes.js";
 import { captureOutput } from "../helpers/captured-output.js";
 import { payloadOf } from "../helpers/verification.js";
+import { gatewayChecked } from "../helpers/gateway.js";
 
 let idp: IdpStub;
 let key: TestKey;
@@ -23,7 +24,7 @@ beforeAll(async () => {
   ({ handler: securedHandler } = (await import("../../functions/secured.js")) as unknown as { handler: typeof securedHandler });
   key = generateRsaKey();
   idp = await startIdpStub([key.jwk]);
-  authorizer = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
+  authorizer = gatewayChecked(createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES }));
 });
 afterAll(() => idp.close());
 afterEach(() => {

@@ -22,6 +22,7 @@ import { everyRequest, iamAllows } from "../helpers/api-gateway-model.js";
 import { authorizerEvent, METHOD_ARN } from "../helpers/events.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { accessClaims, accessToken, b64url, generateRsaKey, signJwt, type TestKey } from "../helpers/tokens.js";
+import { gatewayChecked } from "../helpers/gateway.js";
 
 /** An ECDSA key as a realm publishes it, optionally without `alg` or with a wrong one. */
 function ecKey(curve: "P-256" | "P-384" = "P-256", alg: string | undefined = curve === "P-256" ? "ES256" : "ES384"): TestKey {
@@ -225,7 +226,7 @@ describe("finding 5: parametrised routes must not widen cached REST policies", (
     check: (request: string, allowed: boolean, expected: boolean) => void,
   ): Promise<number> => {
     const table = routeTable(routes);
-    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: table });
+    const handler = gatewayChecked(createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: table }));
     const token = signJwt({ alg: "RS256", typ: "JWT", kid: key.kid }, claims, key.privateKey);
     const policies = await Promise.all(
       routes.map(
@@ -332,7 +333,7 @@ describe("finding 5: parametrised routes must not widen cached REST policies", (
   });
 
   test("bob (reader) may read /reports/1 but not /reports/1/audit, though IAM's * matches /", async () => {
-    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
+    const handler = gatewayChecked(createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES }));
     const bob = accessToken(key, idp.issuer, { claims: { realm_access: { roles: ["user"] }, resource_access: { "secured-api": { roles: ["reader"] } } } });
     const policy = (await handler({
       type: "TOKEN",
@@ -358,7 +359,7 @@ describe("finding 6: no shared principal", () => {
     ["no sub", { sub: undefined }],
     ["an empty sub", { sub: "" }],
   ])("%s: refused with missing_subject on every event kind, never principalId 'unknown' or the client id", async (_label, claims) => {
-    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
+    const handler = gatewayChecked(createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES }));
     const token = accessToken(key, idp.issuer, { claims });
     expect(await rejectionCode(createAccessTokenVerifier(testConfig(idp.issuer)), token)).toBe("missing_subject");
     for (const kind of ["rest-token", "rest-request", "http-v2"] as const) {
@@ -368,7 +369,7 @@ describe("finding 6: no shared principal", () => {
 
   test("KEYCLOAK_PRINCIPAL_CLAIM names another claim, which then must be present", async () => {
     const verifier = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_PRINCIPAL_CLAIM: "preferred_username" }));
-    const handler = createAuthorizerHandler({ verifier, routes: API_ROUTES });
+    const handler = gatewayChecked(createAuthorizerHandler({ verifier, routes: API_ROUTES }));
     const result = (await handler({
       type: "TOKEN",
       methodArn: METHOD_ARN,
@@ -394,7 +395,7 @@ describe("finding 8: claims named __proto__ and constructor", () => {
     const { handler: securedHandler } = (await import("../../functions/secured.js")) as unknown as {
       handler: (event: never, context: Context) => Promise<APIGatewayProxyResult>;
     };
-    const handler = createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES });
+    const handler = gatewayChecked(createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES }));
     // JSON text with the keys as a token carries them (JSON.stringify of an object literal would drop __proto__).
     const claimsJson = JSON.stringify(accessClaims(idp.issuer)).replace(
       /}$/,

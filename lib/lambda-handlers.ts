@@ -12,11 +12,22 @@ import { loadAuthorizerConfig } from "./config/authorizer-config.js";
 import { loadDocsConfig } from "./config/docs-config.js";
 import type { Env } from "./config/settings.js";
 import { createDocsHandler } from "./docs/docs-handler.js";
+import { keyBindingCheck } from "./dpop/key-binding-check.js";
+import { MemoryReplayCache, type ReplayStore } from "./dpop/replay-cache.js";
 import { createLogger } from "./operations/logger.js";
 import { createAuthorizerTelemetry } from "./operations/telemetry.js";
 import { protect, type ProtectedHandler } from "./protected/protected-handler.js";
 import type { RouteTable } from "./routes/route.js";
 import { createAccessTokenVerifier } from "./token/access-token-verifier.js";
+
+export interface AuthorizerHandlerExtensions {
+  /**
+   * Where DPoP proof ids are remembered against replay. By default each instance remembers its own
+   * (KEYCLOAK_DPOP_REPLAY_CACHE_SIZE); a store shared by every instance also catches a proof
+   * replayed to another instance (docs/dpop.md).
+   */
+  readonly dpopReplayStore?: ReplayStore;
+}
 
 /**
  * The API Gateway Lambda authorizer for REST (TOKEN, REQUEST) and HTTP API (payload 2.0) events.
@@ -24,7 +35,11 @@ import { createAccessTokenVerifier } from "./token/access-token-verifier.js";
  * @example
  * export const handler = authorizerHandler(API_ROUTES); // functions/authorizer.ts
  */
-export function authorizerHandler(routes: RouteTable, env: Env = process.env): (event: AuthorizerEvent, context: Context) => Promise<AuthorizerResult> {
+export function authorizerHandler(
+  routes: RouteTable,
+  env: Env = process.env,
+  extensions: AuthorizerHandlerExtensions = {},
+): (event: AuthorizerEvent, context: Context) => Promise<AuthorizerResult> {
   const config = loadAuthorizerConfig(env);
   const logger = createLogger();
   const telemetry = createAuthorizerTelemetry({
@@ -35,6 +50,15 @@ export function authorizerHandler(routes: RouteTable, env: Env = process.env): (
     ...(env.POWERTOOLS_METRICS_NAMESPACE ? { namespace: env.POWERTOOLS_METRICS_NAMESPACE } : {}),
   });
   const verifier = createAccessTokenVerifier(config, { onKeyFetch: telemetry.keyFetch });
+  const keyBinding = keyBindingCheck({
+    mode: config.dpop,
+    algorithms: config.dpopAlgorithms,
+    proofMaxAgeSeconds: config.dpopProofMaxAgeSeconds,
+    clockSkewSeconds: config.clockSkewSeconds,
+    replayStore: extensions.dpopReplayStore ?? new MemoryReplayCache({ maxEntries: config.dpopReplayCacheSize }),
+    routes,
+    offline: env.IS_OFFLINE === "true",
+  });
   if (config.algorithms.some((alg) => alg.startsWith("ES")) && !config.ecdsaAllowHighS) {
     // Not an error: issuers that normalise s exist. But Keycloak's does not, and then about half
     // of its ECDSA tokens would be refused as non_canonical_token: say so once, at cold start.
@@ -48,7 +72,7 @@ export function authorizerHandler(routes: RouteTable, env: Env = process.env): (
   verifier.prefetch().catch((error: { code?: string; message?: string }) => {
     logger.warn("key prefetch failed", { reason: error.code, detail: error.message });
   });
-  return telemetry.wrap(createAuthorizerHandler({ verifier, routes, observer: telemetry.observer }));
+  return telemetry.wrap(createAuthorizerHandler({ verifier, routes, observer: telemetry.observer, keyBinding }));
 }
 
 /**

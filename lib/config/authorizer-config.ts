@@ -5,10 +5,11 @@
  */
 import { ConfigError } from "../errors.js";
 import { flag, integer, list, readSettings, text, url, type Env, type Setting, type SettingValues } from "./settings.js";
+import { DPOP_SETTINGS } from "./dpop-settings.js";
 import { CLOCK_SKEW_SECONDS, ISSUER } from "./shared-settings.js";
 
 /** Algorithms the verifier can check; the allow-list is a subset of these. */
-export const SUPPORTED_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+export const SUPPORTED_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
 export type SupportedAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 export const AUTHORIZER_SETTINGS = {
@@ -86,6 +87,7 @@ export const AUTHORIZER_SETTINGS = {
     min: 1,
     max: 10_000,
   }),
+  ...DPOP_SETTINGS,
 } as const;
 
 /** Claims that many callers share: as a principal they would merge users again. */

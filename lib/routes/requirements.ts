@@ -1,7 +1,8 @@
 /**
  * What a route needs from a verified Keycloak access token, as a small expression tree:
- * realm roles (`realm_access.roles`), client roles (`resource_access.<client>.roles`) and scopes
- * (the space-separated `scope` claim), combined with any-of and all-of.
+ * realm roles (`realm_access.roles`), client roles (`resource_access.<client>.roles`), scopes
+ * (the space-separated `scope` claim) and a DPoP binding (`cnf.jkt`: the authorizer lets such a
+ * token through only with a valid proof of its key, lib/dpop/), combined with any-of and all-of.
  *
  * @example
  * const needsReader = anyOf(clientRole("secured-api", "reader"), clientRole("secured-api", "writer"));
@@ -11,12 +12,15 @@ export type Requirement =
   | { readonly realmRole: string }
   | { readonly clientRole: { readonly client: string; readonly role: string } }
   | { readonly scope: string }
+  | { readonly dpopBound: true }
   | { readonly anyOf: readonly Requirement[] }
   | { readonly allOf: readonly Requirement[] };
 
 export const realmRole = (role: string): Requirement => ({ realmRole: role });
 export const clientRole = (client: string, role: string): Requirement => ({ clientRole: { client, role } });
 export const scope = (name: string): Requirement => ({ scope: name });
+/** The token must be DPoP-bound (RFC 9449): only its key holder, with a fresh proof, may call. Needs KEYCLOAK_DPOP on. */
+export const dpopBound = (): Requirement => ({ dpopBound: true });
 export const anyOf = (...requirements: Requirement[]): Requirement => ({ anyOf: requirements });
 export const allOf = (...requirements: Requirement[]): Requirement => ({ allOf: requirements });
 
@@ -35,8 +39,21 @@ export function isSatisfied(requirement: Requirement, claims: Readonly<Record<st
     const granted = claims.scope;
     return typeof granted === "string" && granted.split(" ").includes(requirement.scope);
   }
+  if ("dpopBound" in requirement) {
+    const cnf = Object.hasOwn(claims, "cnf") ? claims.cnf : undefined;
+    const jkt = typeof cnf === "object" && cnf !== null && Object.hasOwn(cnf, "jkt") ? (cnf as { jkt: unknown }).jkt : undefined;
+    return typeof jkt === "string" && jkt !== "";
+  }
   if ("anyOf" in requirement) return requirement.anyOf.some((inner) => isSatisfied(inner, claims));
   return requirement.allOf.every((inner) => isSatisfied(inner, claims));
+}
+
+/** True when the requirement names a DPoP binding anywhere (so the authorizer must take DPoP). */
+export function needsDpopBinding(requirement: Requirement): boolean {
+  if ("dpopBound" in requirement) return true;
+  if ("anyOf" in requirement) return requirement.anyOf.some(needsDpopBinding);
+  if ("allOf" in requirement) return requirement.allOf.some(needsDpopBinding);
+  return false;
 }
 
 /** A human-readable form, for docs and error bodies: `realm:admin`, `secured-api:reader`, `scope:x`. */
@@ -44,6 +61,7 @@ export function describeRequirement(requirement: Requirement): string {
   if ("realmRole" in requirement) return `realm role ${requirement.realmRole}`;
   if ("clientRole" in requirement) return `client role ${requirement.clientRole.client}/${requirement.clientRole.role}`;
   if ("scope" in requirement) return `scope ${requirement.scope}`;
+  if ("dpopBound" in requirement) return "a DPoP-bound token";
   const [joiner, inner] = "anyOf" in requirement ? [" or ", requirement.anyOf] : [" and ", requirement.allOf];
   const parts = inner.map((item) => ("anyOf" in item || "allOf" in item ? `(${describeRequirement(item)})` : describeRequirement(item)));
   return parts.join(joiner);

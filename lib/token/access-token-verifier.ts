@@ -2,7 +2,10 @@
  * Keycloak access tokens -> verified claims, or a typed rejection. aws-jwt-verify checks the
  * signature, `iss`, `aud`, `exp` and `nbf`; this module adds the rest of the Keycloak access-token
  * profile: canonical form, the `alg` allow-list bound to the key's type, `kid`, `crit`, required
- * `exp`/`iat`, `typ` "Bearer", `azp`, the principal claim, and no key binding it cannot check.
+ * `exp`/`iat`, `typ` "Bearer" (or "DPoP"), `azp`, the principal claim. RSA-PSS signatures (PS*),
+ * which aws-jwt-verify does not verify, are checked with node:crypto (lib/token/rsa-pss-signature.ts)
+ * under the same rules. A key binding (`cnf`) is the request's business, not the token's: the
+ * authorizer's key-binding check (lib/dpop/) decides what a bound token needs.
  *
  * Order matters for cost: everything decidable from the token alone (form, header, every claim)
  * is checked before the key lookup and the signature, cheapest first, so a refusal never costs
@@ -23,13 +26,13 @@ import {
   EmbeddedKeyHeaderError,
   IatInFutureError,
   InvalidIssuerError,
+  InvalidSignatureError,
   InvalidTokenTypeError,
   MissingExpError,
   MissingIatError,
   MissingKidError,
   MissingSubjectError,
   NonCanonicalTokenError,
-  SenderConstrainedTokenError,
   TokenTooLargeError,
   UnsupportedCritError,
   withoutStack,
@@ -40,6 +43,7 @@ import { JwksCache, type KeyFetch } from "../keys/jwks-cache.js";
 import { isCanonicalEcdsaSignature } from "../keys/key-rules.js";
 import { assertCanonical, decodeJwt, type DecodedJwt } from "./jwt-decoder.js";
 import { translateError } from "./library-errors.js";
+import { isRsaPssAlgorithm, verifyRsaPss } from "./rsa-pss-signature.js";
 import { VerifiedTokenCache } from "./verified-token-cache.js";
 
 export interface AccessTokenVerifier {
@@ -130,7 +134,9 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     if (payload.exp === undefined) throw new MissingExpError("token has no exp");
     if (payload.iat === undefined) throw new MissingIatError("token has no iat");
     if (payload.iat - skew > Date.now() / 1000) throw new IatInFutureError("token iat is in the future");
-    if (payload.typ !== "Bearer") throw new InvalidTokenTypeError("token typ is not Bearer");
+    // Keycloak writes "DPoP" into the access tokens it binds to a DPoP key (26.4, checked against it
+    // in test/contract); what binds them is `cnf.jkt`, checked per request, not this label.
+    if (payload.typ !== "Bearer" && payload.typ !== "DPoP") throw new InvalidTokenTypeError("token typ is neither Bearer nor DPoP");
     if (allowedClients.size > 0 && !(typeof payload.azp === "string" && allowedClients.has(payload.azp))) {
       throw new ClientNotAllowedError("token azp is not an allowed client");
     }
@@ -138,9 +144,6 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     if (typeof principal !== "string" || principal === "") {
       throw new MissingSubjectError(`token has no ${config.principalClaim} claim to name the caller`);
     }
-    // RFC 7800 / 9449 / 8705: a token bound to a key is only as good as the proof of possession
-    // that comes with it. No proof is checked here, so such a token is not a bearer token.
-    if (Object.hasOwn(payload, "cnf")) throw new SenderConstrainedTokenError("token is bound to a key (cnf) whose possession is not proven");
   };
 
   const core = new DecodedJwtVerifier(
@@ -177,6 +180,12 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
   const verified = new VerifiedTokenCache<VerifiedToken>({ maxEntries: config.tokenCacheSize, clockSkewSeconds: skew });
   keys.onChange(() => verified.clear());
 
+  const verifiedToken = (decoded: DecodedJwt, claims: JwtPayload): VerifiedToken => ({
+    claims,
+    claimsJson: decoded.payloadJson,
+    principal: claims[config.principalClaim] as string,
+    kid: decoded.header.kid as string,
+  });
   const verifyDecoded = (decoded: DecodedJwt, key: JwkWithKid): VerifiedToken => {
     const alg = decoded.header.alg as string;
     // After the key lookup, so that a signature of another key type is reported as that
@@ -184,11 +193,23 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     if (alg.startsWith("ES") && !isCanonicalEcdsaSignature(alg, Buffer.from(decoded.signatureB64, "base64url"), config.ecdsaAllowHighS)) {
       throw new NonCanonicalTokenError("ECDSA signature is not in canonical (low-S, r || s) form");
     }
+    if (isRsaPssAlgorithm(alg)) {
+      // The same key binding (usableKey), allow-list and claim checks (decode) as every other
+      // algorithm; only the signature is node:crypto's, then the claims again, as aws-jwt-verify
+      // re-checks them after its signature.
+      if (!verifyRsaPss(alg, `${decoded.headerB64}.${decoded.payloadB64}`, Buffer.from(decoded.signatureB64, "base64url"), key)) {
+        throw new InvalidSignatureError("signature does not verify");
+      }
+      withoutStack(() => validateJwtFields(decoded.payload, fieldRules));
+      return verifiedToken(decoded, decoded.payload);
+    }
     // aws-jwt-verify signals a bad signature or claim by throwing: without a stack, which refusals
     // never need (the price: an unexpected error from inside it arrives stackless too, still
     // logged by name and message as an internal_error).
-    const claims = withoutStack(() => core.verifyWith(key, decoded));
-    return { claims, claimsJson: decoded.payloadJson, principal: claims[config.principalClaim] as string, kid: decoded.header.kid as string };
+    return verifiedToken(
+      decoded,
+      withoutStack(() => core.verifyWith(key, decoded)),
+    );
   };
 
   return {

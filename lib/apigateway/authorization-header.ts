@@ -1,4 +1,4 @@
-import { DpopProofDuplicatedError, MalformedAuthorizationHeaderError, MissingTokenError } from "../errors.js";
+import { DpopProofDuplicatedError, DpopProofMalformedError, MalformedAuthorizationHeaderError, MissingTokenError } from "../errors.js";
 
 /** The two schemes the authorizer reads: RFC 6750 bearer tokens and RFC 9449 DPoP-bound tokens. */
 export type AuthorizationScheme = "Bearer" | "DPoP";
@@ -25,6 +25,8 @@ export function credentials(headerValue: string | undefined | null): Credentials
   if (headerValue === undefined || headerValue === null || headerValue === "") {
     throw new MissingTokenError("no Authorization header");
   }
+  // Events are JSON from outside: a header value may be anything (an array has a length too).
+  if (typeof headerValue !== "string") throw new MalformedAuthorizationHeaderError("Authorization is not a string");
   let scheme: AuthorizationScheme;
   let start: number;
   if (headerValue.length >= 8 && headerValue.charCodeAt(6) === SPACE && headerValue.slice(0, 6).toLowerCase() === "bearer") {
@@ -84,7 +86,9 @@ export function authorizationHeader(headers: Headers, multiValueHeaders?: MultiV
  */
 export function dpopHeader(headers: Headers, multiValueHeaders?: MultiValueHeaders): string | undefined {
   const duplicated = () => new DpopProofDuplicatedError("more than one DPoP header");
-  const value = singleHeader(headers, multiValueHeaders, "dpop", duplicated);
-  if (value?.includes(",")) throw duplicated();
+  const value: unknown = singleHeader(headers, multiValueHeaders, "dpop", duplicated);
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw new DpopProofMalformedError("the DPoP header is not a string");
+  if (value.includes(",")) throw duplicated();
   return value;
 }

@@ -101,8 +101,8 @@ export function requestTargetOf(event: AuthorizerEvent, kind: EventKind, offline
     path = http.rawPath;
     domainName = http.requestContext?.domainName;
   }
-  const host = offline ? hostHeader() : typeof domainName === "string" && domainName !== "" ? domainName : hostHeader();
-  if (typeof method !== "string" || typeof path !== "string" || !path.startsWith("/") || host === undefined || host === "") return undefined;
+  const host: unknown = offline ? hostHeader() : typeof domainName === "string" && domainName !== "" ? domainName : hostHeader();
+  if (typeof method !== "string" || typeof path !== "string" || !path.startsWith("/") || typeof host !== "string" || host === "") return undefined;
   return { method, url: `${offline ? "http" : "https"}://${host}${path}` };
 }
 

@@ -75,12 +75,19 @@ export function toClientMetadata(client: ClientRepresentation): ClientMetadata {
     token_endpoint_auth_method: isPublic(client) ? "none" : "client_secret_basic",
   };
   if (!isPublic(client) && client.secret !== undefined) metadata.client_secret = client.secret;
+  // Keycloak's "Require DPoP bound tokens" (client attribute), RFC 9449 section 5.2's metadata.
+  if (dpopRequired(client)) metadata.dpop_bound_access_tokens = true;
   return metadata;
 }
 
 /** Clients that can obtain tokens; resource-only clients have nothing to register. */
 export function tokenClients(realm: Realm): ClientRepresentation[] {
   return realm.clients.filter((c) => grantTypes(c).length > 0);
+}
+
+/** Keycloak's "Require DPoP bound tokens": every token request of the client must carry a DPoP proof. */
+export function dpopRequired(client: ClientRepresentation): boolean {
+  return client.attributes?.["dpop.bound.access.tokens"] === "true";
 }
 
 export function pkceRequired(client: ClientRepresentation | undefined): boolean {

@@ -1,7 +1,8 @@
 /**
  * Reshapes oidc-provider's JWT access tokens into Keycloak's: `typ: JWT` header instead of RFC 9068's
  * `at+jwt`, and Keycloak's claim set (typ Bearer, azp, sid, realm_access, resource_access, profile
- * claims, service-account markers). Registered as `formats.customizers.jwt`.
+ * claims, service-account markers; a DPoP-bound token's `cnf.jkt`, with `typ` DPoP, as Keycloak
+ * 26.4 writes it). Registered as `formats.customizers.jwt`.
  */
 import type { AccessToken, ClientCredentials, JWTStructured, KoaContextWithOIDC } from "oidc-provider";
 import { emailClaims, profileClaims } from "./accounts.js";
@@ -46,7 +47,9 @@ export function accessTokenCustomizer(realm: Realm) {
     const sid = token.kind === "AccessToken" ? (token as AccessToken & { sid?: string }).sid : undefined;
     const origins = webOrigins(client);
     const audiences = audienceFor(realm, clientId);
-    const { exp, iat, jti, iss } = parts.payload;
+    const { exp, iat, jti, iss, cnf } = parts.payload as typeof parts.payload & { cnf?: { jkt?: unknown } };
+    // oidc-provider binds a token to the proof's key (RFC 9449) in `cnf.jkt`; Keycloak then says so in `typ`.
+    const dpopBound = typeof cnf?.jkt === "string";
     // Keycloak names the login time in access tokens of browser sessions (code flow, and their
     // refreshes), not in password-grant or service-account tokens.
     const entities = ctx?.oidc.entities as { AuthorizationCode?: { authTime?: number }; RefreshToken?: { authTime?: number } } | undefined;
@@ -62,12 +65,13 @@ export function accessTokenCustomizer(realm: Realm) {
       iss,
       aud: audiences.length === 1 ? audiences[0] : audiences,
       sub: userId(user),
-      typ: "Bearer",
+      typ: dpopBound ? "DPoP" : "Bearer",
       azp: clientId,
       ...(sid ? { sid } : {}),
       acr: "1",
       ...(scopes.has("web-origins") && origins.length > 0 ? { "allowed-origins": origins } : {}),
       ...(scopes.has("roles") ? roleClaims(realm, user) : {}),
+      ...(dpopBound ? { cnf: { jkt: cnf?.jkt } } : {}),
       scope: scopeClaim(scopes),
       ...(scopes.has("email") ? emailClaims(user) : {}),
       ...(scopes.has("profile") ? profileClaims(user) : {}),

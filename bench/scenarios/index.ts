@@ -5,7 +5,8 @@
 import type { Scenario } from "../child/harness.js";
 import { distinctHttp } from "./distinct-http.js";
 import { distinctRest } from "./distinct-rest.js";
+import { dpop } from "./dpop.js";
 import { reject } from "./reject.js";
 import { repeated } from "./repeated.js";
 
-export const SCENARIOS: readonly Scenario[] = [distinctHttp, distinctRest, repeated, reject];
+export const SCENARIOS: readonly Scenario[] = [distinctHttp, distinctRest, repeated, reject, dpop];

@@ -48,14 +48,35 @@ export type RejectionCode =
   | "missing_logout_event"
   | "nonce_in_logout_token"
   | "missing_logout_subject"
-  | "logout_token_replayed";
+  | "logout_token_replayed"
+  // DPoP (RFC 9449), lib/dpop/: the proof of possession that goes with a key-bound token.
+  | "dpop_not_enabled"
+  | "dpop_required"
+  | "dpop_token_as_bearer"
+  | "dpop_token_not_bound"
+  | "dpop_proof_missing"
+  | "dpop_proof_duplicated"
+  | "dpop_proof_too_large"
+  | "dpop_proof_malformed"
+  | "dpop_proof_wrong_type"
+  | "dpop_proof_algorithm_not_allowed"
+  | "dpop_proof_key_invalid"
+  | "dpop_proof_missing_claim"
+  | "dpop_proof_method_mismatch"
+  | "dpop_proof_url_mismatch"
+  | "dpop_proof_expired"
+  | "dpop_proof_in_future"
+  | "dpop_proof_token_mismatch"
+  | "dpop_proof_key_mismatch"
+  | "dpop_proof_invalid_signature"
+  | "dpop_proof_replayed";
 
 /** Server-side failures: the caller's credentials could not be judged (API Gateway 500). */
-export type FailureCode = "keys_unavailable" | "realm_discovery_throttled" | "internal_error" | "revocation_unavailable";
+export type FailureCode = "keys_unavailable" | "realm_discovery_throttled" | "internal_error" | "revocation_unavailable" | "dpop_replay_store_unavailable";
 
 export type ErrorCode = RejectionCode | FailureCode | "invalid_config" | "missing_authorizer_context";
 
-export type ErrorStage = "event" | "header" | "parse" | "keys" | "signature" | "claims" | "config" | "context" | "internal" | "revocation" | "logout";
+export type ErrorStage = "event" | "header" | "parse" | "keys" | "signature" | "claims" | "config" | "context" | "internal" | "revocation" | "logout" | "proof";
 
 export abstract class AuthorizerError extends Error {
   abstract readonly code: ErrorCode;
@@ -328,6 +349,133 @@ export class LogoutRequestRejectedError extends TokenRejectedError {
   }
 }
 
+// --- proof: DPoP (RFC 9449), the proof of possession a key-bound token needs (lib/dpop/) ---------
+/**
+ * A DPoP-bound token (`cnf.jkt`) or a `DPoP` proof reached an authorizer whose DPoP support is off
+ * (`KEYCLOAK_DPOP=off`): refused like any token bound to a key whose possession is not checked.
+ */
+export class DpopNotEnabledError extends TokenRejectedError {
+  override readonly name = "DpopNotEnabledError";
+  readonly code = "dpop_not_enabled";
+  readonly stage = "proof";
+}
+/** A plain bearer token where DPoP is required (`KEYCLOAK_DPOP=required`, or the route's `dpopBound()`). */
+export class DpopRequiredError extends TokenRejectedError {
+  override readonly name = "DpopRequiredError";
+  readonly code = "dpop_required";
+  readonly stage = "proof";
+}
+/** A DPoP-bound token (`cnf.jkt`) sent with the `Bearer` scheme: a thief stripping the binding. */
+export class DpopTokenAsBearerError extends TokenRejectedError {
+  override readonly name = "DpopTokenAsBearerError";
+  readonly code = "dpop_token_as_bearer";
+  readonly stage = "proof";
+}
+/** The `DPoP` scheme with a token that is not DPoP-bound (no `cnf.jkt`): there is no key to prove. */
+export class DpopTokenNotBoundError extends TokenRejectedError {
+  override readonly name = "DpopTokenNotBoundError";
+  readonly code = "dpop_token_not_bound";
+  readonly stage = "proof";
+}
+export class DpopProofMissingError extends TokenRejectedError {
+  override readonly name = "DpopProofMissingError";
+  readonly code = "dpop_proof_missing";
+  readonly stage = "proof";
+}
+/** More than one `DPoP` header (or one value holding several): RFC 9449 4.3 allows exactly one. */
+export class DpopProofDuplicatedError extends TokenRejectedError {
+  override readonly name = "DpopProofDuplicatedError";
+  readonly code = "dpop_proof_duplicated";
+  readonly stage = "proof";
+}
+export class DpopProofTooLargeError extends TokenRejectedError {
+  override readonly name = "DpopProofTooLargeError";
+  readonly code = "dpop_proof_too_large";
+  readonly stage = "proof";
+}
+/** Not a compact JWS (segments, base64url, JSON, claim types), a second spelling of one, or `crit`. */
+export class DpopProofMalformedError extends TokenRejectedError {
+  override readonly name = "DpopProofMalformedError";
+  readonly code = "dpop_proof_malformed";
+  readonly stage = "proof";
+}
+/** The proof's header `typ` is not exactly `dpop+jwt` (an access token or ID token replayed as a proof, say). */
+export class DpopProofWrongTypeError extends TokenRejectedError {
+  override readonly name = "DpopProofWrongTypeError";
+  readonly code = "dpop_proof_wrong_type";
+  readonly stage = "proof";
+}
+/** `alg` not in `KEYCLOAK_DPOP_ALGORITHMS` (`none`, HS*, anything unlisted). */
+export class DpopProofAlgorithmNotAllowedError extends TokenRejectedError {
+  override readonly name = "DpopProofAlgorithmNotAllowedError";
+  readonly code = "dpop_proof_algorithm_not_allowed";
+  readonly stage = "proof";
+}
+/** The header `jwk` is missing, carries private or symmetric key material, is weak, or does not fit `alg`. */
+export class DpopProofKeyInvalidError extends TokenRejectedError {
+  override readonly name = "DpopProofKeyInvalidError";
+  readonly code = "dpop_proof_key_invalid";
+  readonly stage = "proof";
+}
+/** One of `jti`, `htm`, `htu`, `iat`, `ath` is missing. */
+export class DpopProofMissingClaimError extends TokenRejectedError {
+  override readonly name = "DpopProofMissingClaimError";
+  readonly code = "dpop_proof_missing_claim";
+  readonly stage = "proof";
+}
+export class DpopProofMethodMismatchError extends TokenRejectedError {
+  override readonly name = "DpopProofMethodMismatchError";
+  readonly code = "dpop_proof_method_mismatch";
+  readonly stage = "proof";
+}
+export class DpopProofUrlMismatchError extends TokenRejectedError {
+  override readonly name = "DpopProofUrlMismatchError";
+  readonly code = "dpop_proof_url_mismatch";
+  readonly stage = "proof";
+}
+/** `iat` older than the proof window (`KEYCLOAK_DPOP_PROOF_MAX_AGE_SECONDS` plus the skew). */
+export class DpopProofExpiredError extends TokenRejectedError {
+  override readonly name = "DpopProofExpiredError";
+  readonly code = "dpop_proof_expired";
+  readonly stage = "proof";
+}
+export class DpopProofInFutureError extends TokenRejectedError {
+  override readonly name = "DpopProofInFutureError";
+  readonly code = "dpop_proof_in_future";
+  readonly stage = "proof";
+}
+/** `ath` is not the hash of the access token this request carries: a proof made for another token. */
+export class DpopProofTokenMismatchError extends TokenRejectedError {
+  override readonly name = "DpopProofTokenMismatchError";
+  readonly code = "dpop_proof_token_mismatch";
+  readonly stage = "proof";
+}
+/** The proof's key is not the one the token is bound to (its RFC 7638 thumbprint differs from `cnf.jkt`). */
+export class DpopProofKeyMismatchError extends TokenRejectedError {
+  override readonly name = "DpopProofKeyMismatchError";
+  readonly code = "dpop_proof_key_mismatch";
+  readonly stage = "proof";
+}
+export class DpopProofInvalidSignatureError extends TokenRejectedError {
+  override readonly name = "DpopProofInvalidSignatureError";
+  readonly code = "dpop_proof_invalid_signature";
+  readonly stage = "proof";
+}
+/** The proof's `jti` was seen before within the proof window: a replayed proof. */
+export class DpopProofReplayedError extends TokenRejectedError {
+  override readonly name = "DpopProofReplayedError";
+  readonly code = "dpop_proof_replayed";
+  readonly stage = "proof";
+}
+/**
+ * The replay store cannot answer (the in-memory cache is full of live entries, or a shared store
+ * failed): whether a proof is fresh cannot be decided, so nothing is allowed (API Gateway 500/503).
+ */
+export class DpopReplayStoreUnavailableError extends AuthorizerFailureError {
+  override readonly name = "DpopReplayStoreUnavailableError";
+  readonly code = "dpop_replay_store_unavailable";
+  readonly stage = "proof";
+}
 // --- internal ----------------------------------------------------------------------------------
 /**
  * Anything we did not expect: a bug of ours or of a library, with the original as `cause`. It is

@@ -13,6 +13,8 @@ import { loadAuthorizerConfig } from "./config/authorizer-config.js";
 import { loadDocsConfig } from "./config/docs-config.js";
 import type { Env } from "./config/settings.js";
 import { createDocsHandler } from "./docs/docs-handler.js";
+import { keyBindingCheck } from "./dpop/key-binding-check.js";
+import { MemoryReplayCache, type ReplayStore } from "./dpop/replay-cache.js";
 import { namesRole } from "./operations/hints.js";
 import { createLogger } from "./operations/logger.js";
 import { createAuthorizerTelemetry } from "./operations/telemetry.js";
@@ -23,13 +25,26 @@ import { revocationChecks, backchannelLogoutHandler } from "./revocation/lambda-
 
 export { backchannelLogoutHandler };
 
+export interface AuthorizerHandlerExtensions {
+  /**
+   * Where DPoP proof ids are remembered against replay. By default each instance remembers its own
+   * (KEYCLOAK_DPOP_REPLAY_CACHE_SIZE); a store shared by every instance also catches a proof
+   * replayed to another instance (docs/dpop.md).
+   */
+  readonly dpopReplayStore?: ReplayStore;
+}
+
 /**
  * The API Gateway Lambda authorizer for REST (TOKEN, REQUEST) and HTTP API (payload 2.0) events.
  *
  * @example
  * export const handler = authorizerHandler(API_ROUTES); // functions/authorizer.ts
  */
-export function authorizerHandler(routes: RouteTable, env: Env = process.env): (event: AuthorizerEvent, context: Context) => Promise<AuthorizerResult> {
+export function authorizerHandler(
+  routes: RouteTable,
+  env: Env = process.env,
+  extensions: AuthorizerHandlerExtensions = {},
+): (event: AuthorizerEvent, context: Context) => Promise<AuthorizerResult> {
   const config = loadAuthorizerConfig(env);
   const logger = createLogger();
   const telemetry = createAuthorizerTelemetry({
@@ -43,6 +58,15 @@ export function authorizerHandler(routes: RouteTable, env: Env = process.env): (
     ...(env.POWERTOOLS_METRICS_NAMESPACE ? { namespace: env.POWERTOOLS_METRICS_NAMESPACE } : {}),
   });
   const verifier = createAccessTokenVerifier(config, { onKeyFetch: telemetry.keyFetch });
+  const keyBinding = keyBindingCheck({
+    mode: config.dpop,
+    algorithms: config.dpopAlgorithms,
+    proofMaxAgeSeconds: config.dpopProofMaxAgeSeconds,
+    clockSkewSeconds: config.clockSkewSeconds,
+    replayStore: extensions.dpopReplayStore ?? new MemoryReplayCache({ maxEntries: config.dpopReplayCacheSize }),
+    routes,
+    offline: env.IS_OFFLINE === "true",
+  });
   if (config.algorithms.some((alg) => alg.startsWith("ES")) && !config.ecdsaAllowHighS) {
     // Not an error: issuers that normalise s exist. But Keycloak's does not, and then about half
     // of its ECDSA tokens would be refused as non_canonical_token: say so once, at cold start.
@@ -58,7 +82,7 @@ export function authorizerHandler(routes: RouteTable, env: Env = process.env): (
   });
   // Revocation (lib/revocation/), only when KEYCLOAK_REVOCATION_TABLE is set: nothing else is loaded.
   const checks = revocationChecks(config, logger, env.POWERTOOLS_METRICS_NAMESPACE);
-  const handler = telemetry.wrap(createAuthorizerHandler({ verifier, routes, observer: telemetry.observer, checks }));
+  const handler = telemetry.wrap(createAuthorizerHandler({ verifier, routes, observer: telemetry.observer, keyBinding, checks }));
   // serverless-offline accepts answers API Gateway refuses (lib/apigateway/gateway-rules.ts):
   // locally every answer is checked, so a local run cannot pass where AWS would answer 500.
   if (env.IS_OFFLINE !== "true") return handler;

@@ -38,7 +38,10 @@ try {
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`provider: ${provider} at ${stack.issuer}`);
-  console.log("routes (REST API under /dev, TOKEN authorizer; HTTP API at the root, payload 2.0 authorizer):");
+  // With DPoP on, the REST API has a REQUEST authorizer (infra/dpop.cjs): say which.
+  const dpop = process.env.KEYCLOAK_DPOP?.trim() || "off";
+  const restAuthorizer = dpop === "off" ? "TOKEN authorizer" : `REQUEST authorizer, DPoP ${dpop}`;
+  console.log(`routes (REST API under /dev, ${restAuthorizer}; HTTP API at the root, payload 2.0 authorizer):`);
   for (const route of ROUTES) {
     const rest = `${route.method} ${stack.baseUrl}/dev${route.path}`;
     console.log(`  ${rest.padEnd(40)} ${route.method} ${stack.baseUrl}${route.path}  ${route.summary}`);

@@ -9,6 +9,8 @@ export const WITHIN_CRYPTO_STRETCH: Target = { on: "ratio", op: "<=", limit: 1.3
 export const REPEATED_VS_CRYPTO: Target = { on: "ratio", op: "<=", limit: 0.34 };
 /** Nothing written per allowed request at the default log level. */
 export const ZERO_BYTES: Target = { on: "value", op: "==", limit: 0 };
+/** Issue 18: a DPoP request (token + proof) at most 2.2x a plain Bearer request (one verification). */
+export const DPOP_VS_PLAIN: Target = { on: "ratio", op: "<=", limit: 2.2 };
 /** A refusal costs no more than an acceptance. */
 export const NO_DEARER_THAN_ACCEPT: Target = { on: "ratio", op: "<=", limit: 1 };
 /** Revocation on, repeated tokens: at most 1.10x of the same handler with revocation off (issue 21). */

@@ -1,30 +1,50 @@
-import { MalformedAuthorizationHeaderError, MissingTokenError } from "../errors.js";
+import { DpopProofDuplicatedError, DpopProofMalformedError, MalformedAuthorizationHeaderError, MissingTokenError } from "../errors.js";
+
+/** The two schemes the authorizer reads: RFC 6750 bearer tokens and RFC 9449 DPoP-bound tokens. */
+export type AuthorizationScheme = "Bearer" | "DPoP";
+
+export interface Credentials {
+  readonly scheme: AuthorizationScheme;
+  readonly token: string;
+}
 
 /**
- * Extract the token from an `Authorization` header value: RFC 6750 section 2.1, "Bearer" in any
- * case, one or more spaces, one token; no tab, no second token, no other scheme. What the token
- * itself may contain is the JWT decoder's business (base64url and two dots): a character scan
- * here would cost more than the rest of a repeated token's check.
+ * Read an `Authorization` header value: `Bearer <token>` (RFC 6750 section 2.1) or `DPoP <token>`
+ * (RFC 9449 section 7.1), the scheme in any case (RFC 9110 11.1), one or more spaces, one token;
+ * no tab, no second token, no other scheme. Whether a DPoP-bound token came with its scheme and
+ * proof is the key-binding check's business (lib/dpop/); what the token itself may contain is the
+ * JWT decoder's (base64url and two dots): a character scan here would cost more than the rest of
+ * a repeated token's check.
  *
  * @example
- * bearerToken("Bearer eyJ...") // "eyJ..."
- * bearerToken("Basic abc")     // throws MalformedAuthorizationHeaderError
+ * credentials("Bearer eyJ...") // { scheme: "Bearer", token: "eyJ..." }
+ * credentials("dpop eyJ...")   // { scheme: "DPoP", token: "eyJ..." }
+ * credentials("Basic abc")     // throws MalformedAuthorizationHeaderError
  */
-export function bearerToken(headerValue: string | undefined | null): string {
+export function credentials(headerValue: string | undefined | null): Credentials {
   if (headerValue === undefined || headerValue === null || headerValue === "") {
     throw new MissingTokenError("no Authorization header");
   }
-  if (headerValue.length < 8 || headerValue.charCodeAt(6) !== SPACE || headerValue.slice(0, 6).toLowerCase() !== "bearer") {
-    throw new MalformedAuthorizationHeaderError("Authorization is not 'Bearer <token>'");
+  // Events are JSON from outside: a header value may be anything (an array has a length too).
+  if (typeof headerValue !== "string") throw new MalformedAuthorizationHeaderError("Authorization is not a string");
+  let scheme: AuthorizationScheme;
+  let start: number;
+  if (headerValue.length >= 8 && headerValue.charCodeAt(6) === SPACE && headerValue.slice(0, 6).toLowerCase() === "bearer") {
+    scheme = "Bearer";
+    start = 7;
+  } else if (headerValue.length >= 6 && headerValue.charCodeAt(4) === SPACE && headerValue.slice(0, 4).toLowerCase() === "dpop") {
+    scheme = "DPoP";
+    start = 5;
+  } else {
+    throw new MalformedAuthorizationHeaderError("Authorization is neither 'Bearer <token>' nor 'DPoP <token>'");
   }
-  let start = 7;
   while (headerValue.charCodeAt(start) === SPACE) start += 1;
   const token = headerValue.slice(start);
   // memchr-fast scans for the separators that would make this two values, or none.
   if (token === "" || token.includes(" ") || token.includes("\t") || token.includes(",")) {
-    throw new MalformedAuthorizationHeaderError("Authorization is not 'Bearer <token>'");
+    throw new MalformedAuthorizationHeaderError(`Authorization is not '${scheme} <token>'`);
   }
-  return token;
+  return { scheme, token };
 }
 
 const SPACE = 32;
@@ -57,4 +77,18 @@ export function singleHeader(headers: Headers, multiValueHeaders: MultiValueHead
 /** The request's one `Authorization` value; two are refused. */
 export function authorizationHeader(headers: Headers, multiValueHeaders?: MultiValueHeaders): string | undefined {
   return singleHeader(headers, multiValueHeaders, "authorization", () => new MalformedAuthorizationHeaderError("more than one Authorization header"));
+}
+
+/**
+ * The request's one `DPoP` proof header (RFC 9449 section 4.3: exactly one); undefined when
+ * absent. Two headers, or one value holding two (HTTP APIs join repeated headers with commas, and
+ * a compact JWS has no comma), are refused: which of them would the client have meant?
+ */
+export function dpopHeader(headers: Headers, multiValueHeaders?: MultiValueHeaders): string | undefined {
+  const duplicated = () => new DpopProofDuplicatedError("more than one DPoP header");
+  const value: unknown = singleHeader(headers, multiValueHeaders, "dpop", duplicated);
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw new DpopProofMalformedError("the DPoP header is not a string");
+  if (value.includes(",")) throw duplicated();
+  return value;
 }

@@ -10,7 +10,8 @@ import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewayTokenAuthorizerEvent,
 } from "aws-lambda";
-import { authorizationHeader } from "./authorization-header.js";
+import { authorizationHeader, dpopHeader, singleHeader } from "./authorization-header.js";
+import { UnsupportedEventError } from "../errors.js";
 import { parseMethodArn, type MethodArn } from "./method-arn.js";
 
 // --- authorizer events ----------------------------------------------------------------------------
@@ -48,6 +49,75 @@ export function methodArnOf(event: AuthorizerEvent, kind: EventKind): MethodArn 
   if (kind === "http-v2") return undefined;
   const { methodArn } = event as APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent;
   return typeof methodArn === "string" ? parseMethodArn(methodArn) : undefined;
+}
+
+/**
+ * The request's `DPoP` proof header (REQUEST and HTTP API events; a TOKEN event carries only its
+ * token source); undefined when absent, throws DpopProofDuplicatedError for more than one.
+ */
+export function dpopProofOf(event: AuthorizerEvent, kind: EventKind): string | undefined {
+  if (kind === "rest-token") return undefined;
+  if (kind === "rest-request") {
+    const rest = event as APIGatewayRequestAuthorizerEvent;
+    return dpopHeader(rest.headers, rest.multiValueHeaders);
+  }
+  return dpopHeader((event as APIGatewayRequestAuthorizerEventV2).headers);
+}
+
+/** What a proof of possession is bound to (RFC 9449 `htm`, `htu`): the method and the URL the client called. */
+export interface RequestTarget {
+  readonly method: string;
+  /** `https://<host><path>`, as the client saw it: no query, no fragment, not yet normalised. */
+  readonly url: string;
+}
+
+/**
+ * The method and URL of the request being authorized; undefined for TOKEN events (which carry
+ * neither) or when the event lacks them.
+ *
+ * The path is the one the client used, prefixes included: REST `requestContext.path` carries the
+ * stage (`/dev/secured`) on the execute-api host and the base path mapping (`/v1/secured`) on a
+ * custom domain; HTTP API `rawPath` carries a named stage or an API mapping key the same way. The
+ * host is `requestContext.domainName` (the custom domain when one was used; API Gateway says it is
+ * the Host header's), else the Host header. The scheme is https: API Gateway has no other.
+ * serverless-offline (`offline`: its IS_OFFLINE=true) serves plain http and puts a made-up
+ * `domainName` in its events, so there the Host header and http are used.
+ */
+export function requestTargetOf(event: AuthorizerEvent, kind: EventKind, offline: boolean): RequestTarget | undefined {
+  if (kind === "rest-token") return undefined;
+  const headers = (event as { headers?: Record<string, string | undefined> | null }).headers;
+  const hostHeader = (): string | undefined => singleHeader(headers, undefined, "host", () => new UnsupportedEventError("more than one Host header"));
+  let method: unknown;
+  let path: unknown;
+  let domainName: unknown;
+  if (kind === "rest-request") {
+    const rest = event as APIGatewayRequestAuthorizerEvent;
+    method = rest.requestContext?.httpMethod ?? rest.httpMethod;
+    path = rest.requestContext?.path ?? rest.path;
+    domainName = (rest.requestContext as { domainName?: unknown } | undefined)?.domainName;
+  } else {
+    const http = event as APIGatewayRequestAuthorizerEventV2;
+    method = http.requestContext?.http?.method;
+    path = http.rawPath;
+    domainName = http.requestContext?.domainName;
+  }
+  const host: unknown = offline ? hostHeader() : typeof domainName === "string" && domainName !== "" ? domainName : hostHeader();
+  if (typeof method !== "string" || typeof path !== "string" || !path.startsWith("/") || typeof host !== "string" || host === "") return undefined;
+  return { method, url: `${offline ? "http" : "https"}://${host}${path}` };
+}
+
+/** The declared route a REQUEST or HTTP API event is for (REST: method + resource; HTTP API: `routeKey`). */
+export function declaredRouteOf(event: AuthorizerEvent, kind: EventKind): { readonly method: string; readonly path: string } | undefined {
+  if (kind === "rest-request") {
+    const { httpMethod, resource } = event as APIGatewayRequestAuthorizerEvent;
+    return typeof httpMethod === "string" && typeof resource === "string" ? { method: httpMethod, path: resource } : undefined;
+  }
+  if (kind === "http-v2") {
+    const { routeKey } = event as APIGatewayRequestAuthorizerEventV2;
+    const [method, path] = typeof routeKey === "string" ? routeKey.split(" ") : [];
+    return method !== undefined && path !== undefined ? { method, path } : undefined;
+  }
+  return undefined;
 }
 
 /** `GET /reports/1` for logs: the HTTP API route key, or the method and path of a REST method ARN. */

@@ -5,12 +5,13 @@
  * a 500: an outage is never mistaken for a bad token, nor turned into an Allow.
  */
 import type { APIGatewayAuthorizerResult, APIGatewaySimpleAuthorizerWithContextResult } from "aws-lambda";
-import { bearerToken } from "../apigateway/authorization-header.js";
+import { credentials, type AuthorizationScheme } from "../apigateway/authorization-header.js";
 import { toAuthorizerContext, type AuthorizerContext } from "../apigateway/context.js";
 import { authorizationOf, eventKind, methodArnOf, type AuthorizerEvent, type EventKind } from "../apigateway/events.js";
 import { allowSimple, routePolicy } from "../apigateway/policy.js";
 import type { VerifiedToken } from "../claims.js";
 import { AuthorizerFailureError, InternalError, TokenRejectedError, UnsupportedEventError, withoutStack } from "../errors.js";
+import { refuseKeyBinding } from "../dpop/key-binding-check.js";
 import { SILENT, type DecisionObserver } from "../operations/decision-log.js";
 import type { RouteTable } from "../routes/route.js";
 import { translateError } from "../token/library-errors.js";
@@ -25,6 +26,8 @@ export const UNAUTHORIZED = "Unauthorized";
 export interface CheckedRequest {
   readonly event: AuthorizerEvent;
   readonly kind: EventKind;
+  /** The `Authorization` scheme the token came with (`DPoP` for a DPoP-bound token, RFC 9449). */
+  readonly scheme: AuthorizationScheme;
   /** The access token as the request carried it. */
   readonly token: string;
   readonly verified: VerifiedToken;
@@ -43,13 +46,24 @@ export interface AuthorizerHandlerOptions {
   readonly routes: RouteTable;
   /** Where decisions go (logs, metrics); nowhere by default. */
   readonly observer?: DecisionObserver;
+  /**
+   * What a token bound to a key (`cnf`) and the `DPoP` scheme need (lib/dpop/key-binding-check.ts):
+   * runs first among the request checks. By default both are refused (DPoP off).
+   */
+  readonly keyBinding?: RequestCheck;
   /** Further rules every request must pass; none by default. */
   readonly checks?: readonly RequestCheck[];
 }
 
 export type AuthorizerHandler = (event: AuthorizerEvent, context?: { awsRequestId?: string }) => Promise<AuthorizerResult>;
 
-export function createAuthorizerHandler({ verifier, routes, observer = SILENT, checks = [] }: AuthorizerHandlerOptions): AuthorizerHandler {
+export function createAuthorizerHandler({
+  verifier,
+  routes,
+  observer = SILENT,
+  keyBinding = refuseKeyBinding,
+  checks = [],
+}: AuthorizerHandlerOptions): AuthorizerHandler {
   // A repeated token comes back from the verifier as the same object: its context is built once.
   const contexts = new WeakMap<VerifiedToken, AuthorizerContext>();
   const contextOf = (verified: VerifiedToken): AuthorizerContext => {
@@ -68,11 +82,15 @@ export function createAuthorizerHandler({ verifier, routes, observer = SILENT, c
       // Read before the token is checked, so that an unreadable ARN costs no verification.
       const arn = methodArnOf(event, kind);
       if (kind !== "http-v2" && arn === undefined) throw new UnsupportedEventError("methodArn is not an execute-api ARN");
-      const token = bearerToken(authorizationOf(event, kind));
+      const { scheme, token } = credentials(authorizationOf(event, kind));
       const verified = await verifier.verify(token);
+      const request: CheckedRequest = { event, kind, scheme, token, verified };
+      // A check that decides at once returns nothing: no promise hop on the hot path (the key
+      // binding of a plain token, a revocation lookup served from its cache).
+      const binding = keyBinding(request);
+      if (binding !== undefined) await binding;
       for (const check of checks) {
-        // A check that decides at once returns nothing: no promise hop on the hot path.
-        const pending = check({ event, kind, token, verified });
+        const pending = check(request);
         if (pending !== undefined) await pending;
       }
       const authorizerContext = contextOf(verified);

@@ -9,9 +9,10 @@ import { REALM_SETTINGS } from "./realm-settings.js";
 import { CLOCK_SKEW_SECONDS, ISSUERS, REALMS_ALLOW, REALMS_DENY } from "./shared-settings.js";
 import { REVOCATION_SETTINGS } from "./revocation-settings.js";
 import type { TrustedIssuers } from "./trusted-issuers.js";
+import { DPOP_SETTINGS } from "./dpop-settings.js";
 
 /** Algorithms the verifier can check; the allow-list is a subset of these. */
-export const SUPPORTED_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+export const SUPPORTED_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
 export type SupportedAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 export const AUTHORIZER_SETTINGS = {
@@ -93,6 +94,7 @@ export const AUTHORIZER_SETTINGS = {
   }),
   ...REALM_SETTINGS,
   ...REVOCATION_SETTINGS,
+  ...DPOP_SETTINGS,
 } as const;
 
 /** Claims that many callers share: as a principal they would merge users again. */

@@ -234,7 +234,7 @@ export function hasNoRoleClaims(claims: Readonly<KeycloakClaims>): boolean {
 /** True when a requirement (or any part of it) is a realm or client role. */
 export function namesRole(requirement: Requirement): boolean {
   if ("realmRole" in requirement || "clientRole" in requirement) return true;
-  if ("scope" in requirement || "realm" in requirement || "organization" in requirement) return false;
+  if ("scope" in requirement || "realm" in requirement || "organization" in requirement || "dpopBound" in requirement) return false;
   return ("anyOf" in requirement ? requirement.anyOf : requirement.allOf).some(namesRole);
 }
 

@@ -22,7 +22,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
-import { bearerToken } from "../apigateway/authorization-header.js";
+import { credentials } from "../apigateway/authorization-header.js";
 import { authorizationOf, type AuthorizerEvent } from "../apigateway/events.js";
 import type { KeyFetch } from "../keys/jwks-cache.js";
 import { decisionFields, type DecisionObserver, type RefusedDecision } from "./decision-log.js";
@@ -123,7 +123,7 @@ export function createAuthorizerTelemetry(options: TelemetryOptions): Authorizer
     if (hints === undefined || decision.kind === undefined || !HINTED_REASONS.has(reason) || !hinted.due(reason)) return undefined;
     let parts: ReturnType<typeof tokenParts>;
     try {
-      parts = tokenParts(bearerToken(authorizationOf(decision.event as AuthorizerEvent, decision.kind)));
+      parts = tokenParts(credentials(authorizationOf(decision.event as AuthorizerEvent, decision.kind)).token);
     } catch {
       return undefined;
     }

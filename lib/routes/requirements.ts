@@ -1,8 +1,10 @@
 /**
  * What a route needs from a verified Keycloak access token, as a small expression tree:
  * realm roles (`realm_access.roles`), client roles (`resource_access.<client>.roles`), scopes
- * (the space-separated `scope` claim), the realm that issued the token (its `iss`), and
- * Keycloak Organizations membership (the `organization` claim), combined with any-of and all-of.
+ * (the space-separated `scope` claim), the realm that issued the token (its `iss`), Keycloak
+ * Organizations membership (the `organization` claim) and a DPoP binding (`cnf.jkt`: the
+ * authorizer lets such a token through only with a valid proof of its key, lib/dpop/), combined
+ * with any-of and all-of.
  *
  * @example
  * const needsReader = anyOf(clientRole("secured-api", "reader"), clientRole("secured-api", "writer"));
@@ -14,6 +16,7 @@ export type Requirement =
   | { readonly scope: string }
   | { readonly realm: string }
   | { readonly organization: string }
+  | { readonly dpopBound: true }
   | { readonly anyOf: readonly Requirement[] }
   | { readonly allOf: readonly Requirement[] };
 
@@ -24,6 +27,8 @@ export const scope = (name: string): Requirement => ({ scope: name });
 export const realm = (name: string): Requirement => ({ realm: name });
 /** The caller is a member of this Keycloak organization (the `organization` claim, list or map form). */
 export const organization = (alias: string): Requirement => ({ organization: alias });
+/** The token must be DPoP-bound (RFC 9449): only its key holder, with a fresh proof, may call. Needs KEYCLOAK_DPOP on. */
+export const dpopBound = (): Requirement => ({ dpopBound: true });
 export const anyOf = (...requirements: Requirement[]): Requirement => ({ anyOf: requirements });
 export const allOf = (...requirements: Requirement[]): Requirement => ({ allOf: requirements });
 
@@ -44,8 +49,21 @@ export function isSatisfied(requirement: Requirement, claims: Readonly<Record<st
   }
   if ("realm" in requirement) return typeof claims.iss === "string" && claims.iss.endsWith(`/realms/${requirement.realm}`);
   if ("organization" in requirement) return organizationsOf(claims).includes(requirement.organization);
+  if ("dpopBound" in requirement) {
+    const cnf = Object.hasOwn(claims, "cnf") ? claims.cnf : undefined;
+    const jkt = typeof cnf === "object" && cnf !== null && Object.hasOwn(cnf, "jkt") ? (cnf as { jkt: unknown }).jkt : undefined;
+    return typeof jkt === "string" && jkt !== "";
+  }
   if ("anyOf" in requirement) return requirement.anyOf.some((inner) => isSatisfied(inner, claims));
   return requirement.allOf.every((inner) => isSatisfied(inner, claims));
+}
+
+/** True when the requirement names a DPoP binding anywhere (so the authorizer must take DPoP). */
+export function needsDpopBinding(requirement: Requirement): boolean {
+  if ("dpopBound" in requirement) return true;
+  if ("anyOf" in requirement) return requirement.anyOf.some(needsDpopBinding);
+  if ("allOf" in requirement) return requirement.allOf.some(needsDpopBinding);
+  return false;
 }
 
 /** A human-readable form, for docs and error bodies: `realm:admin`, `secured-api:reader`, `scope:x`. */
@@ -55,6 +73,7 @@ export function describeRequirement(requirement: Requirement): string {
   if ("scope" in requirement) return `scope ${requirement.scope}`;
   if ("realm" in requirement) return `realm ${requirement.realm}`;
   if ("organization" in requirement) return `organization ${requirement.organization}`;
+  if ("dpopBound" in requirement) return "a DPoP-bound token";
   const [joiner, inner] = "anyOf" in requirement ? [" or ", requirement.anyOf] : [" and ", requirement.allOf];
   const parts = inner.map((item) => ("anyOf" in item || "allOf" in item ? `(${describeRequirement(item)})` : describeRequirement(item)));
   return parts.join(joiner);

@@ -2,7 +2,10 @@
  * Keycloak access tokens -> verified claims, or a typed rejection. aws-jwt-verify checks the
  * signature, `iss`, `aud`, `exp` and `nbf`; this module adds the rest of the Keycloak access-token
  * profile: canonical form, the `alg` allow-list bound to the key's type, `kid`, `crit`, required
- * `exp`/`iat`, `typ` "Bearer", `azp`, the principal claim, and no key binding it cannot check.
+ * `exp`/`iat`, `typ` "Bearer" (or "DPoP"), `azp`, the principal claim. RSA-PSS signatures (PS*),
+ * which aws-jwt-verify does not verify, are checked with node:crypto (lib/token/rsa-pss-signature.ts)
+ * under the same rules. A key binding (`cnf`) is the request's business, not the token's: the
+ * authorizer's key-binding check (lib/dpop/) decides what a bound token needs.
  *
  * Order matters for cost: everything decidable from the token alone (form, header, every claim)
  * is checked before the key lookup and the signature, cheapest first, so a refusal never costs
@@ -25,6 +28,7 @@ import {
   EmbeddedKeyHeaderError,
   IatInFutureError,
   InvalidIssuerError,
+  InvalidSignatureError,
   KeysUnavailableError,
   InvalidTokenTypeError,
   MissingExpError,
@@ -32,7 +36,6 @@ import {
   MissingKidError,
   MissingSubjectError,
   NonCanonicalTokenError,
-  SenderConstrainedTokenError,
   TokenTooLargeError,
   UnknownRealmError,
   UnsupportedCritError,
@@ -45,6 +48,7 @@ import { isCanonicalEcdsaSignature } from "../keys/key-rules.js";
 import { assertCanonical, decodeJwt, type DecodedJwt } from "./jwt-decoder.js";
 import { translateError } from "./library-errors.js";
 import { RealmVerifiers } from "./realm-verifiers.js";
+import { isRsaPssAlgorithm, verifyRsaPss } from "./rsa-pss-signature.js";
 import { VerifiedTokenCache } from "./verified-token-cache.js";
 
 export interface AccessTokenVerifier {
@@ -163,7 +167,9 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     if (payload.exp === undefined) throw new MissingExpError("token has no exp");
     if (payload.iat === undefined) throw new MissingIatError("token has no iat");
     if (payload.iat - skew > Date.now() / 1000) throw new IatInFutureError("token iat is in the future");
-    if (payload.typ !== "Bearer") throw new InvalidTokenTypeError("token typ is not Bearer");
+    // Keycloak writes "DPoP" into the access tokens it binds to a DPoP key (26.4, checked against it
+    // in test/contract); what binds them is `cnf.jkt`, checked per request, not this label.
+    if (payload.typ !== "Bearer" && payload.typ !== "DPoP") throw new InvalidTokenTypeError("token typ is neither Bearer nor DPoP");
     if (state.allowedClients.size > 0 && !(typeof payload.azp === "string" && state.allowedClients.has(payload.azp))) {
       throw new ClientNotAllowedError("token azp is not an allowed client");
     }
@@ -171,9 +177,6 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     if (typeof principal !== "string" || principal === "") {
       throw new MissingSubjectError(`token has no ${config.principalClaim} claim to name the caller`);
     }
-    // RFC 7800 / 9449 / 8705: a token bound to a key is only as good as the proof of possession
-    // that comes with it. No proof is checked here, so such a token is not a bearer token.
-    if (Object.hasOwn(payload, "cnf")) throw new SenderConstrainedTokenError("token is bound to a key (cnf) whose possession is not proven");
   };
 
   /** The realm a token's `iss` names, if trusted: before any key lookup or fetch. */
@@ -208,6 +211,17 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     return { decoded, state };
   };
 
+  const verifiedToken = (decoded: DecodedJwt, state: RealmState, claims: JwtPayload): Verified => ({
+    token: {
+      claims,
+      claimsJson: decoded.payloadJson,
+      principal: claims[config.principalClaim] as string,
+      kid: decoded.header.kid as string,
+      realm: state.realm.name,
+      issuer: state.realm.issuer,
+    },
+    state,
+  });
   const verifyDecoded = (decoded: DecodedJwt, state: RealmState, key: JwkWithKid): Verified => {
     const alg = decoded.header.alg as string;
     // After the key lookup, so that a signature of another key type is reported as that
@@ -215,19 +229,24 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     if (alg.startsWith("ES") && !isCanonicalEcdsaSignature(alg, Buffer.from(decoded.signatureB64, "base64url"), config.ecdsaAllowHighS)) {
       throw new NonCanonicalTokenError("ECDSA signature is not in canonical (low-S, r || s) form");
     }
+    if (isRsaPssAlgorithm(alg)) {
+      // The same key binding (usableKey), allow-list and claim checks (decode) as every other
+      // algorithm; only the signature is node:crypto's, then the claims again, as aws-jwt-verify
+      // re-checks them after its signature.
+      if (!verifyRsaPss(alg, `${decoded.headerB64}.${decoded.payloadB64}`, Buffer.from(decoded.signatureB64, "base64url"), key)) {
+        throw new InvalidSignatureError("signature does not verify");
+      }
+      withoutStack(() => validateJwtFields(decoded.payload, state.fieldRules));
+      return verifiedToken(decoded, state, decoded.payload);
+    }
     // aws-jwt-verify signals a bad signature or claim by throwing: without a stack, which refusals
     // never need (the price: an unexpected error from inside it arrives stackless too, still
     // logged by name and message as an internal_error).
-    const claims = withoutStack(() => state.core.verifyWith(key, decoded));
-    const token: VerifiedToken = {
-      claims,
-      claimsJson: decoded.payloadJson,
-      principal: claims[config.principalClaim] as string,
-      kid: decoded.header.kid as string,
-      realm: state.realm.name,
-      issuer: state.realm.issuer,
-    };
-    return { token, state };
+    return verifiedToken(
+      decoded,
+      state,
+      withoutStack(() => state.core.verifyWith(key, decoded)),
+    );
   };
 
   const keyFor = async (decoded: DecodedJwt, state: RealmState): Promise<JwkWithKid> => {

@@ -81,12 +81,19 @@ export function toClientMetadata(client: ClientRepresentation): ClientMetadata {
     metadata.backchannel_logout_uri = backchannel;
     metadata.backchannel_logout_session_required = client.attributes?.["backchannel.logout.session.required"] !== "false";
   }
+  // Keycloak's "Require DPoP bound tokens" (client attribute), RFC 9449 section 5.2's metadata.
+  if (dpopRequired(client)) metadata.dpop_bound_access_tokens = true;
   return metadata;
 }
 
 /** Clients that can obtain tokens; resource-only clients have nothing to register. */
 export function tokenClients(realm: Realm): ClientRepresentation[] {
   return realm.clients.filter((c) => grantTypes(c).length > 0);
+}
+
+/** Keycloak's "Require DPoP bound tokens": every token request of the client must carry a DPoP proof. */
+export function dpopRequired(client: ClientRepresentation): boolean {
+  return client.attributes?.["dpop.bound.access.tokens"] === "true";
 }
 
 export function pkceRequired(client: ClientRepresentation | undefined): boolean {

@@ -29,6 +29,9 @@ export const ROUTES = {
   pushed_authorization_request: "/protocol/openid-connect/ext/par/request",
 } as const;
 
+/** What Keycloak 26.4.2 advertises as dpop_signing_alg_values_supported. */
+const KEYCLOAK_DPOP_ALGORITHMS = ["PS384", "RS384", "EdDSA", "ES384", "ES256", "RS256", "ES512", "PS256", "PS512", "RS512"] as const;
+
 export interface ConfigurationDeps {
   realm: Realm;
   accounts: Accounts;
@@ -104,6 +107,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       // Keycloak's "Backchannel logout URL" per client (clients.ts); the token itself is Keycloak's (backchannel-logout.ts).
       backchannelLogout: { enabled: true },
       userinfo: { enabled: true },
+      dPoP: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => REALM_RESOURCE,
@@ -111,6 +115,9 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
         getResourceServerInfo: (_ctx, _resource, client) => resourceServerInfo(realm, client.clientId),
       },
     },
+    // DPoP (RFC 9449) as Keycloak 26.4 has it: no server nonces, proofs signed with any asymmetric
+    // algorithm it verifies (its discovery's dpop_signing_alg_values_supported).
+    enabledJWA: { dPoPSigningAlgValues: [...KEYCLOAK_DPOP_ALGORITHMS] },
     formats: { customizers: { jwt: accessTokenCustomizer(realm) } },
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? lifespans.accessToken,

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { TokenEndpointGrantContext } from "oidc-provider";
 import { errors, type Provider } from "./oidc-provider.js";
 import type { Accounts } from "./accounts.js";
+import { dpopThumbprint } from "./dpop.js";
 import type { Realm } from "./realm.js";
 import { effectiveScopes, KNOWN_SCOPES, scopeClaim } from "./scopes.js";
 import { userId } from "./realm.js";
@@ -34,6 +35,8 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
       throw new errors.InvalidRequest("missing required parameter(s) (username,password)");
     }
 
+    // A DPoP proof binds the access token to the client's key (RFC 9449), as the built-in grants do.
+    const jkt = await dpopThumbprint(provider, ctx);
     const user = deps.accounts.authenticate(params.username, params.password);
     // Same answer for unknown users and wrong passwords, as Keycloak gives, so usernames can't be probed:
     // 401 invalid_grant. (oidc-provider's InvalidGrant would replace the description with a generic one.)
@@ -57,6 +60,7 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     // session to bind them to, so the tokens live on their own TTLs.
     const login = { accountId, client, grantId, gty: "password", scope, sid, expiresWithSession: false } as const;
     const at = new provider.AccessToken({ ...login, resourceServer });
+    if (jkt !== undefined) at.setThumbprint("jkt", jkt);
     ctx.oidc.entity("AccessToken", at);
     const accessToken = await at.save();
 
@@ -86,7 +90,7 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
       access_token: accessToken,
       expires_in: at.expiration,
       ...(refreshToken ? { refresh_expires_in: refreshExpiresIn, refresh_token: refreshToken } : {}),
-      token_type: "Bearer",
+      token_type: at.tokenType,
       ...(idToken ? { id_token: idToken } : {}),
       "not-before-policy": 0,
       session_state: sid,

@@ -1,7 +1,8 @@
 /**
  * Reshapes oidc-provider's JWT access tokens into Keycloak's: `typ: JWT` header instead of RFC 9068's
  * `at+jwt`, and Keycloak's claim set (typ Bearer, azp, sid, realm_access, resource_access, profile
- * claims, service-account markers). Registered as `formats.customizers.jwt`.
+ * claims, service-account markers; a DPoP-bound token's `cnf.jkt`, with `typ` DPoP, as Keycloak
+ * 26.4 writes it). Registered as `formats.customizers.jwt`.
  *
  * Two client settings change the claim set as they do in Keycloak 26 (observed with 26.4.2):
  * - without the `basic` client scope, a user's access token has no `sub` (and no `auth_time`);
@@ -57,7 +58,9 @@ export function accessTokenCustomizer(realm: Realm) {
     const sid = token.kind === "AccessToken" ? (token as AccessToken & { sid?: string }).sid : undefined;
     const origins = webOrigins(client);
     const audiences = audienceFor(realm, clientId);
-    const { exp, iat, jti, iss } = parts.payload;
+    const { exp, iat, jti, iss, cnf } = parts.payload as typeof parts.payload & { cnf?: { jkt?: unknown } };
+    // oidc-provider binds a token to the proof's key (RFC 9449) in `cnf.jkt`; Keycloak then says so in `typ`.
+    const dpopBound = typeof cnf?.jkt === "string";
     // Keycloak names the login time in access tokens of browser sessions (code flow, and their
     // refreshes), not in password-grant or service-account tokens.
     const entities = ctx?.oidc.entities as { AuthorizationCode?: { authTime?: number }; RefreshToken?: { authTime?: number } } | undefined;
@@ -74,9 +77,11 @@ export function accessTokenCustomizer(realm: Realm) {
         iss,
         ...(kept.length === 0 ? {} : { aud: kept.length === 1 ? kept[0] : kept }),
         ...(isServiceAccount ? subject : {}),
-        typ: "Bearer",
+        typ: dpopBound ? "DPoP" : "Bearer",
         azp: clientId,
         ...(sid ? { sid } : {}),
+        // The binding is no optional claim: a lightweight token keeps it.
+        ...(dpopBound ? { cnf: { jkt: cnf?.jkt } } : {}),
         scope: scopeClaim(scopes),
       };
       return;
@@ -90,12 +95,13 @@ export function accessTokenCustomizer(realm: Realm) {
       iss,
       aud: audiences.length === 1 ? audiences[0] : audiences,
       ...subject,
-      typ: "Bearer",
+      typ: dpopBound ? "DPoP" : "Bearer",
       azp: clientId,
       ...(sid ? { sid } : {}),
       acr: "1",
       ...(scopes.has("web-origins") && origins.length > 0 ? { "allowed-origins": origins } : {}),
       ...(scopes.has("roles") ? roleClaims(realm, user) : {}),
+      ...(dpopBound ? { cnf: { jkt: cnf?.jkt } } : {}),
       scope: scopeClaim(scopes),
       ...(scopes.has("email") ? emailClaims(user) : {}),
       ...(scopes.has("profile") ? profileClaims(user) : {}),

@@ -21,11 +21,22 @@ interface KeycloakError {
   readonly description: string;
 }
 
-/** oidc-provider's error -> Keycloak's, or undefined to leave it as it is. */
-function keycloakError(error: string, description: unknown, grantType: string): KeycloakError | undefined {
+/**
+ * oidc-provider's error -> Keycloak's, or undefined to leave it as it is. `detail` is the error's
+ * own message (oidc-provider answers `invalid_grant` with a generic description, "grant request is
+ * invalid", whatever went wrong).
+ */
+function keycloakError(error: string, description: unknown, grantType: string, detail: unknown): KeycloakError | undefined {
   if (error === "invalid_client") return { status: 401, error: "unauthorized_client", description: "Invalid client or Invalid client credentials" };
   if (error === "unsupported_grant_type") return { error, description: "Unsupported grant_type" };
   if (error === "invalid_grant" && grantType === "refresh_token") return { error, description: "Invalid refresh token" };
+  // DPoP at the token endpoint: Keycloak answers 400 invalid_request, in its own words.
+  if (detail === "DPoP proof JWT not provided") return { status: 400, error: "invalid_request", description: "DPoP proof is missing" };
+  if (detail === "DPoP proof JWT Replay detected") return { status: 400, error: "invalid_request", description: "DPoP proof has already been used" };
+  if (description === "DPoP proof htu mismatch") return { status: 400, error: "invalid_request", description: "DPoP HTTP URL mismatch" };
+  if (description === "DPoP proof htm mismatch") return { status: 400, error: "invalid_request", description: "DPoP HTTP method mismatch" };
+  if (description === "DPoP proof iat is not recent enough") return { status: 400, error: "invalid_request", description: "DPoP proof is not active" };
+  if (error === "invalid_dpop_proof") return { status: 400, error: "invalid_request", description: "DPoP proof is not valid" };
   if (error === "invalid_request" && description === "requested grant type is not allowed for this client") {
     if (grantType === "password") return { error: "unauthorized_client", description: "Client not allowed for direct access grants" };
     if (grantType === "client_credentials") return { error: "unauthorized_client", description: "Client not enabled to retrieve service account" };
@@ -48,6 +59,11 @@ function payloadOf(jwt: unknown): Record<string, unknown> {
 }
 
 export function keycloakTokenEndpoint(provider: Provider, deps: TokenEndpointDeps): void {
+  // The detail of a failed token request, told by oidc-provider's event before the answer is shaped below.
+  const details = new WeakMap<object, unknown>();
+  provider.on("grant.error", (ctx: KoaContextWithOIDC, error: { error_detail?: unknown }) => {
+    details.set(ctx, error.error_detail);
+  });
   provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     await next();
     if (ctx.oidc?.route !== "token" || typeof ctx.body !== "object" || ctx.body === null || Buffer.isBuffer(ctx.body)) return;
@@ -70,7 +86,7 @@ export function keycloakTokenEndpoint(provider: Provider, deps: TokenEndpointDep
     }
 
     const code = typeof body.error === "string" ? body.error : "";
-    const mapped = keycloakError(code, body.error_description, grantType);
+    const mapped = keycloakError(code, body.error_description, grantType, details.get(ctx));
     if (mapped !== undefined) {
       ctx.body = { error: mapped.error, error_description: mapped.description };
       if (mapped.status !== undefined) ctx.status = mapped.status;

@@ -20,10 +20,12 @@ import { routeKey } from "../../lib/routes/route.js";
 import { ROOT } from "../../local/stack.js";
 import { launchBrowser } from "../helpers/browser.js";
 import { openDocs, screenshot, signIn, tryItOut } from "../helpers/docs-page.js";
+import { dpopProof, generateDpopKey, type DpopKey } from "../helpers/dpop.js";
 import { API_CLIENT, payloadOf } from "../helpers/oidc-client.js";
 import {
   authorizationCodeFlow,
   callApi,
+  callApiWith,
   certs,
   clientCredentialsGrant,
   headerOf,
@@ -31,6 +33,7 @@ import {
   logout,
   passwordGrant,
   sleep,
+  tokenEndpoint,
   tokenRequest,
   userinfo,
   type Answer,
@@ -39,7 +42,7 @@ import {
 } from "./http.js";
 import { logoutToken } from "../helpers/logout-tokens.js";
 import { generateRsaKey } from "../helpers/tokens.js";
-import { CONTRACT_JWKS, CONTRACT_REVOCATION_CACHE_SECONDS, NO_AUDIENCE_CLIENT, type ProviderUnderTest } from "./subject.js";
+import { CONTRACT_JWKS, CONTRACT_REVOCATION_CACHE_SECONDS, DPOP_CLIENT, NO_AUDIENCE_CLIENT, type ProviderUnderTest } from "./subject.js";
 
 const OUTPUT = join(ROOT, "test-output");
 const API_KINDS = [
@@ -394,6 +397,114 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest, opt
         const from = subject.output.length;
         expect((await callApi(subject.stack.baseUrl, "GET", `${prefix}/secured`, foreign.access_token)).status).toBe(401);
         expect(await loggedReason("invalid_audience", from)).toBe(true);
+      });
+    });
+  });
+
+  describe("DPoP-bound tokens (RFC 9449): dpop-client requires them", () => {
+    let key: DpopKey;
+    let service: TokenResponse;
+    let alice: TokenResponse;
+    /** A token request of dpop-client with a fresh proof by `key` (or `headers` as given). */
+    const dpopGrant = (
+      params: Record<string, string>,
+      headers: Record<string, string> = { DPoP: dpopProof(key, { htm: "POST", htu: tokenEndpoint(subject.issuer) }) },
+    ) => tokenRequest(subject.issuer, params, DPOP_CLIENT, headers);
+    beforeAll(async () => {
+      key = generateDpopKey("ES256");
+      const [byService, byAlice] = [
+        await dpopGrant({ grant_type: "client_credentials" }),
+        await dpopGrant({ grant_type: "password", username: "alice", password: "alice", scope: "openid" }),
+      ];
+      if (byService.status !== 200 || byAlice.status !== 200)
+        throw new Error(`DPoP token requests: ${byService.status} ${JSON.stringify(byService.body)}, ${byAlice.status} ${JSON.stringify(byAlice.body)}`);
+      service = byService.body;
+      alice = byAlice.body;
+    }, 60_000);
+
+    test("with a proof, each grant answers token_type DPoP, and the token says typ DPoP and cnf.jkt: the key's RFC 7638 thumbprint", () => {
+      for (const [response, shape] of [
+        [service, SERVICE_ACCOUNT_ACCESS_TOKEN],
+        [alice, USER_ACCESS_TOKEN],
+      ] as const) {
+        expect(response.token_type).toBe("DPoP");
+        const claims = payloadOf(response.access_token ?? "");
+        expect(shapeOf(claims)).toEqual(sorted({ ...shape, cnf: "object" }));
+        // Keycloak 26.4 labels the token DPoP; what binds it is cnf.jkt.
+        expect(claims).toMatchObject({ typ: "DPoP", azp: "dpop-client", cnf: { jkt: key.thumbprint } });
+      }
+      expect(payloadOf(alice.access_token ?? "").sub).toBe(users.alice);
+    });
+
+    test("a token request without a proof is refused, as is a replayed proof: 400 invalid_request", async () => {
+      const missing = await dpopGrant({ grant_type: "client_credentials" }, {});
+      expect({ status: missing.status, body: missing.body }).toEqual({
+        status: 400,
+        body: { error: "invalid_request", error_description: "DPoP proof is missing" },
+      });
+      const proof = dpopProof(key, { htm: "POST", htu: tokenEndpoint(subject.issuer) });
+      expect((await dpopGrant({ grant_type: "client_credentials" }, { DPoP: proof })).status).toBe(200);
+      const replayed = await dpopGrant({ grant_type: "client_credentials" }, { DPoP: proof });
+      expect({ status: replayed.status, body: replayed.body }).toEqual({
+        status: 400,
+        body: { error: "invalid_request", error_description: "DPoP proof has already been used" },
+      });
+    });
+
+    describe.each(API_KINDS)("%s", (_kind, prefix) => {
+      const url = (): string => `${subject.stack.baseUrl}${prefix}/secured`;
+      const call = (token: string, headers: Record<string, string>, scheme = "DPoP", method = "GET") =>
+        callApiWith(subject.stack.baseUrl, method, `${prefix}/secured`, { authorization: `${scheme} ${token}`, ...headers });
+      const fresh = (token: string, overrides: Partial<Parameters<typeof dpopProof>[1]> = {}, by: DpopKey = key): Record<string, string> => ({
+        DPoP: dpopProof(by, { htm: "GET", htu: url(), accessToken: token, ...overrides }),
+      });
+
+      test.each([
+        ["client credentials", () => service.access_token],
+        ["password grant", () => alice.access_token],
+      ])("the %s token with a fresh proof reaches /secured: 200 with exactly its claims, every time with a new proof", async (_grant, tokenOf) => {
+        const token = tokenOf() ?? "";
+        for (let i = 0; i < 2; i++) {
+          const { status, body } = await call(token, fresh(token));
+          expect(status).toBe(200);
+          expect(body.claims).toStrictEqual(payloadOf(token));
+        }
+      });
+
+      test.each<[string, (token: string) => Promise<{ status: number }>, string]>([
+        [
+          "the proof replayed",
+          async (token) => {
+            const headers = fresh(token);
+            expect((await call(token, headers)).status).toBe(200);
+            return call(token, headers);
+          },
+          "dpop_proof_replayed",
+        ],
+        ["a proof signed by another key", (token) => call(token, fresh(token, {}, generateDpopKey("ES256"))), "dpop_proof_key_mismatch"],
+        ["a proof for another method", (token) => call(token, fresh(token, { htm: "POST" })), "dpop_proof_method_mismatch"],
+        ["a proof for another URL", (token) => call(token, fresh(token, { htu: url().replace("/secured", "/admin") })), "dpop_proof_url_mismatch"],
+        ["a proof made 10 minutes ago", (token) => call(token, fresh(token, { iat: Math.floor(Date.now() / 1000) - 600 })), "dpop_proof_expired"],
+        [
+          "a proof for another token",
+          (token) => call(token, fresh(alice.access_token === token ? (service.access_token ?? "") : (alice.access_token ?? ""))),
+          "dpop_proof_token_mismatch",
+        ],
+        ["no proof", (token) => call(token, {}), "dpop_proof_missing"],
+        ["the token sent as Bearer, with a valid proof", (token) => call(token, fresh(token), "Bearer"), "dpop_token_as_bearer"],
+        ["the token sent as Bearer, without one", (token) => call(token, {}, "Bearer"), "dpop_token_as_bearer"],
+      ])("refused with 401: %s", async (_name, request, reason) => {
+        const from = subject.output.length;
+        expect((await request(alice.access_token ?? "")).status).toBe(401);
+        expect(await loggedReason(reason, from)).toBe(true);
+      });
+
+      test("a plain bearer token of the realm is refused as DPoP, and still works as Bearer", async () => {
+        const plain = (await passwordGrant(subject.issuer, "alice")).access_token ?? "";
+        const from = subject.output.length;
+        expect((await call(plain, fresh(plain))).status).toBe(401);
+        expect(await loggedReason("dpop_token_not_bound", from)).toBe(true);
+        expect((await call(plain, {}, "Bearer")).status).toBe(200);
       });
     });
   });

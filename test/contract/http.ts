@@ -42,15 +42,22 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
-/** POST to the token endpoint, the client authenticated with HTTP Basic (or `client: null` for none). */
+/** The realm's token endpoint (what a DPoP proof for a token request names as `htu`). */
+export const tokenEndpoint = (issuer: string): string => endpoint(issuer, "token");
+
+/**
+ * POST to the token endpoint, the client authenticated with HTTP Basic (or `client: null` for
+ * none); `headers` adds more (a DPoP proof).
+ */
 export async function tokenRequest(
   issuer: string,
   params: Record<string, string>,
   client: ClientCredentials | null = API_CLIENT,
+  headers: Record<string, string> = {},
 ): Promise<Answer<TokenResponse>> {
   const response = await fetch(endpoint(issuer, "token"), {
     method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", ...(client === null ? {} : { authorization: basic(client) }) },
+    headers: { "content-type": "application/x-www-form-urlencoded", ...(client === null ? {} : { authorization: basic(client) }), ...headers },
     body: new URLSearchParams(params),
   });
   return { status: response.status, body: (await readJson(response)) as TokenResponse, headers: response.headers };
@@ -218,6 +225,17 @@ export async function callApi(baseUrl: string, method: string, path: string, tok
     method,
     headers: token === undefined ? {} : { authorization: token.includes(" ") ? token : `Bearer ${token}` },
   });
+  return { status: response.status, body: (await readJson(response)) as Record<string, unknown> };
+}
+
+/** A request to the API with headers of its own (`Authorization: DPoP ...` and a `DPoP` proof, say). */
+export async function callApiWith(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${baseUrl}${path}`, { method, headers });
   return { status: response.status, body: (await readJson(response)) as Record<string, unknown> };
 }
 

@@ -19,10 +19,17 @@ export const NO_AUDIENCE_CLIENT: ClientCredentials = { id: "no-audience-client",
  */
 export const CONTRACT_REVOCATION_CACHE_SECONDS = 2;
 
-/** Environment for the contract's serverless-offline stack, whose origin is also the docs page's. */
+/** The realm's confidential client with "Require DPoP bound tokens" (keycloak/realm-demo.json). */
+export const DPOP_CLIENT: ClientCredentials = { id: "dpop-client", secret: "dpop-client-secret" };
+
+/**
+ * Environment for the contract's serverless-offline stack, whose origin is also the docs page's.
+ * DPoP is `allowed`, so every bearer-token check of the contract runs with DPoP support on too.
+ */
 export function contractStackEnv(origin: string): Record<string, string> {
   return {
     CORS_ORIGINS: origin,
+    KEYCLOAK_DPOP: "allowed",
     KEYCLOAK_JWKS_MAX_AGE_SECONDS: String(CONTRACT_JWKS.maxAgeSeconds),
     KEYCLOAK_JWKS_COOLDOWN_SECONDS: String(CONTRACT_JWKS.cooldownSeconds),
     KEYCLOAK_REVOCATION_CACHE_SECONDS: String(CONTRACT_REVOCATION_CACHE_SECONDS),

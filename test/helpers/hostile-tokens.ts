@@ -6,7 +6,7 @@
  * where it matters, one the realm issued (same header and payload segments, same signature bytes).
  * Anything else that is accepted is a forgery.
  */
-import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from "node:crypto";
+import { constants, createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from "node:crypto";
 import fc from "fast-check";
 import { SUPPORTED_ALGORITHMS } from "../../lib/config/authorizer-config.js";
 import { accessClaims, b64url, generateRsaKey, TEST_AUDIENCE, type TestKey } from "./tokens.js";
@@ -37,6 +37,8 @@ export interface HostileRealm {
   readonly rsa: TestKey;
   /** A published ES256 signing key (only the wide allow-list accepts ES256). */
   readonly ec: TestKey;
+  /** A published PS256 (RSA-PSS) signing key, as a FAPI-style Keycloak realm has (wide allow-list only). */
+  readonly pss: TestKey;
   /** A published RSA-OAEP encryption key: never usable for signatures. */
   readonly enc: TestKey;
   /** A published 1024-bit RSA signing key: refused as too weak. */
@@ -53,6 +55,7 @@ export interface HostileRealm {
 export function createHostileRealm(issuer: string): HostileRealm {
   const rsa = generateRsaKey();
   const ec = generateEcKey();
+  const pss = generateRsaKey({ alg: "PS256" });
   const enc = generateRsaKey({ use: "enc" });
   const weak = generateRsaKey({ bits: 1024 });
   const publicKey = createPublicKey(rsa.privateKey);
@@ -72,11 +75,12 @@ export function createHostileRealm(issuer: string): HostileRealm {
     issuer,
     rsa,
     ec,
+    pss,
     enc,
     weak,
     attacker: generateRsaKey({ kid: rsa.kid }),
     attackerEc: { ...generateEcKey(), kid: ec.kid },
-    jwks: [rsa.jwk, ec.jwk, enc.jwk, weak.jwk],
+    jwks: [rsa.jwk, ec.jwk, pss.jwk, enc.jwk, weak.jwk],
     publicKeyForms,
   };
 }
@@ -85,6 +89,10 @@ export function createHostileRealm(issuer: string): HostileRealm {
 export type SignatureSpec =
   | { readonly by: "rsa" | "enc" | "weak" | "attacker"; readonly digest: "sha256" | "sha384" | "sha512" }
   | { readonly by: "ec" | "attacker-ec"; readonly encoding: "ieee-p1363" | "der" }
+  /** RSASSA-PSS by the realm's PS256 key (or another RSA key), with a salt of `saltLength` bytes (32 is RFC 7518's for PS256). */
+  | { readonly by: "pss"; readonly key: "pss" | "rsa" | "attacker"; readonly saltLength: number }
+  /** PKCS #1 v1.5 by the realm's PS256 key: the right key, the wrong signature scheme. */
+  | { readonly by: "pss-key-pkcs1" }
   | { readonly by: "hmac"; readonly digest: "sha256" | "sha384" | "sha512"; readonly secret: number }
   | { readonly by: "bytes"; readonly bytes: Uint8Array }
   | { readonly by: "empty" };
@@ -102,6 +110,12 @@ export function signature(realm: HostileRealm, spec: SignatureSpec, input: strin
       return sign("sha256", data, { key: realm.ec.privateKey, dsaEncoding: spec.encoding }).toString("base64url");
     case "attacker-ec":
       return sign("sha256", data, { key: realm.attackerEc.privateKey, dsaEncoding: spec.encoding }).toString("base64url");
+    case "pss":
+      return sign("sha256", data, { key: realm[spec.key].privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.saltLength }).toString(
+        "base64url",
+      );
+    case "pss-key-pkcs1":
+      return sign("sha256", data, realm.pss.privateKey).toString("base64url");
     case "hmac":
       return createHmac(spec.digest, realm.publicKeyForms[spec.secret % realm.publicKeyForms.length] as string | Buffer)
         .update(data)
@@ -121,7 +135,7 @@ export function compact(realm: HostileRealm, header: unknown, payload: unknown, 
 
 export interface GenuineToken {
   readonly token: string;
-  readonly alg: "RS256" | "ES256";
+  readonly alg: "RS256" | "ES256" | "PS256";
   readonly claims: Record<string, unknown>;
 }
 
@@ -137,9 +151,10 @@ export class GenuineTokens {
 
   constructor(private readonly realm: HostileRealm) {}
 
-  issue(alg: "RS256" | "ES256", claims: Record<string, unknown>, header: Record<string, unknown> = {}): GenuineToken {
-    const key = alg === "RS256" ? this.realm.rsa : this.realm.ec;
-    const spec: SignatureSpec = alg === "RS256" ? { by: "rsa", digest: "sha256" } : { by: "ec", encoding: "ieee-p1363" };
+  issue(alg: "RS256" | "ES256" | "PS256", claims: Record<string, unknown>, header: Record<string, unknown> = {}): GenuineToken {
+    const key = alg === "RS256" ? this.realm.rsa : alg === "ES256" ? this.realm.ec : this.realm.pss;
+    const spec: SignatureSpec =
+      alg === "RS256" ? { by: "rsa", digest: "sha256" } : alg === "ES256" ? { by: "ec", encoding: "ieee-p1363" } : { by: "pss", key: "pss", saltLength: 32 };
     const token = compact(this.realm, { alg, typ: "JWT", kid: key.kid, ...header }, claims, spec);
     const [h, p, s] = token.split(".") as [string, string, string];
     this.signatures.set(`${h}.${p}`, Buffer.from(s, "base64url"));
@@ -288,7 +303,7 @@ export function structuralGarbage(realm: HostileRealm, genuine: GenuineTokens): 
  */
 export function hostileHeaders(realm: HostileRealm): fc.Arbitrary<TokenCase> {
   const claims = validClaims(realm.issuer);
-  const anyKid = fc.constantFrom(realm.rsa.kid, realm.ec.kid, realm.enc.kid, realm.weak.kid);
+  const anyKid = fc.constantFrom(realm.rsa.kid, realm.ec.kid, realm.pss.kid, realm.enc.kid, realm.weak.kid);
   // Harmless extras, spread first so a poison set after them always wins.
   const extras = fc.dictionary(fc.constantFrom("typ", "cty", "zip", "x5t", "x5t#S256", "b64", "enc", "nonce", "iat"), fc.jsonValue({ maxDepth: 1 }), {
     maxKeys: 3,
@@ -298,7 +313,23 @@ export function hostileHeaders(realm: HostileRealm): fc.Arbitrary<TokenCase> {
 
   const badAlg = fc.oneof(
     fc.mixedCase(fc.constant("none")),
-    fc.constantFrom("HS256", "HS384", "HS512", "PS256", "RSA-OAEP", "dir", "RS256 ", " RS256", "rs256", "Rs256", "ES256K", "none\u0000", "", "RS256\u0000"),
+    fc.constantFrom(
+      "HS256",
+      "HS384",
+      "HS512",
+      "ps256",
+      "PS256 ",
+      "RSA-OAEP",
+      "dir",
+      "RS256 ",
+      " RS256",
+      "rs256",
+      "Rs256",
+      "ES256K",
+      "none\u0000",
+      "",
+      "RS256\u0000",
+    ),
     fc.string({ maxLength: 12 }).filter(notSupported),
     fc.oneof(fc.integer(), fc.constant(null), fc.constant(["RS256"]), fc.boolean(), fc.constant({ alg: "RS256" })),
   );
@@ -392,6 +423,19 @@ export function hostileHeaders(realm: HostileRealm): fc.Arbitrary<TokenCase> {
       ]),
       randomSignature.map((spec): [Record<string, unknown>, SignatureSpec] => [{ alg: "RS256", kid: realm.rsa.kid }, spec]),
       randomSignature.map((spec): [Record<string, unknown>, SignatureSpec] => [{ alg: "ES256", kid: realm.ec.kid }, spec]),
+      // RSA-PSS: another key, a salt other than the hash's length (0, or as long as fits), the PSS
+      // key's own PKCS #1 v1.5 signature (scheme confusion), random bytes of the modulus' length.
+      fc
+        .constantFrom<SignatureSpec>(
+          { by: "pss", key: "attacker", saltLength: 32 },
+          { by: "pss", key: "rsa", saltLength: 32 },
+          { by: "pss", key: "pss", saltLength: 0 },
+          { by: "pss", key: "pss", saltLength: 20 },
+          { by: "pss", key: "pss", saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN },
+          { by: "pss-key-pkcs1" },
+        )
+        .map((spec): [Record<string, unknown>, SignatureSpec] => [{ alg: "PS256", kid: realm.pss.kid }, spec]),
+      randomSignature.map((spec): [Record<string, unknown>, SignatureSpec] => [{ alg: "PS256", kid: realm.pss.kid }, spec]),
     )
     .chain(([base, spec]) => header({}, base).map((h) => tokenCase(`${String(base.alg)} signature by ${spec.by}`, compact(realm, h, claims, spec))));
   // A known key used with an algorithm other than its own (each JWK names its alg).
@@ -404,6 +448,11 @@ export function hostileHeaders(realm: HostileRealm): fc.Arbitrary<TokenCase> {
       ["ES384", realm.ec.kid, { by: "ec", encoding: "ieee-p1363" }],
       ["EdDSA", realm.rsa.kid, { by: "rsa", digest: "sha256" }],
       ["ES512", realm.ec.kid, { by: "ec", encoding: "ieee-p1363" }],
+      // The PS256 key is labelled PS256: neither RS256 nor another PSS size under its kid, nor PS256 under the RS256 key's.
+      ["RS256", realm.pss.kid, { by: "pss-key-pkcs1" }],
+      ["PS384", realm.pss.kid, { by: "pss", key: "pss", saltLength: 48 }],
+      ["PS512", realm.pss.kid, { by: "pss", key: "pss", saltLength: 64 }],
+      ["PS256", realm.rsa.kid, { by: "pss", key: "rsa", saltLength: 32 }],
     )
     .chain(([alg, kid, spec]) => header({}, { alg, kid }).map((h) => tokenCase(`${alg} with the ${spec.by} key's kid`, compact(realm, h, claims, spec))));
   return fc.oneof(algPoison, hmacConfusion, embedded, crit, kidPoison, signaturePoison, mismatch);
@@ -539,7 +588,9 @@ export function mutatedGenuine(realm: HostileRealm, genuine: GenuineTokens): fc.
     (h) => JSON.stringify({ ...h, alg: "RS384" }),
     (h) => JSON.stringify({ ...h, alg: "none" }),
     (h) => JSON.stringify({ ...h, alg: "HS256" }),
+    (h) => JSON.stringify({ ...h, alg: h.alg === "PS256" ? "RS256" : "PS256" }),
     (h) => JSON.stringify({ ...h, kid: realm.ec.kid }),
+    (h) => JSON.stringify({ ...h, kid: realm.pss.kid }),
     (h) => JSON.stringify({ ...h, jku: "https://attacker.example/certs" }),
     (h) => JSON.stringify({ ...h, typ: "at+jwt" }),
     (h) => JSON.stringify(h, null, 1),

@@ -8,13 +8,18 @@
  * contract changes the realm (keys, sessions, clients), and the import check reads its log.
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import KcAdminClient from "@keycloak/keycloak-admin-client";
 import { readFileSync } from "node:fs";
+import { loadAuthorizerConfig } from "../../lib/config/authorizer-config.js";
+import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { keycloakVersion } from "../../local/keycloak/version.js";
-import { freePort } from "../../local/stack.js";
+import { freePort, startStack, type RunningStack } from "../../local/stack.js";
 import { describeProviderContract } from "../contract/contract.js";
-import { passwordGrant } from "../contract/http.js";
+import { callApiWith, headerOf, passwordGrant, tokenEndpoint, tokenRequest } from "../contract/http.js";
 import { startKeycloakSubject } from "../contract/keycloak-subject.js";
-import type { ProviderUnderTest } from "../contract/subject.js";
+import { DPOP_CLIENT, type ProviderUnderTest } from "../contract/subject.js";
+import { dpopProof, generateDpopKey } from "../helpers/dpop.js";
+import { rejectionCode } from "../helpers/verification.js";
 import { payloadOf } from "../helpers/oidc-client.js";
 import { portsClosed, runScript, type ScriptRun } from "../helpers/npm-script.js";
 
@@ -124,6 +129,75 @@ describe(`the provider contract against Keycloak ${version}`, () => {
     await subject?.stop();
   });
   describeProviderContract(() => subject, { adminSignOut: true });
+});
+
+describe("a realm signing with PS256 (RSA-PSS), as FAPI-style profiles have it", () => {
+  let admin: KcAdminClient;
+  let providerId: string;
+  let stack: RunningStack;
+  beforeAll(async () => {
+    admin = new KcAdminClient({ baseUrl: new URL(issuer).origin, realmName: "master" });
+    await admin.auth({ username: "admin", password: "admin", grantType: "password", clientId: "admin-cli" });
+    admin.setConfig({ realmName: "demo" });
+    const realm = await admin.realms.findOne({ realm: "demo" });
+    // The operator's way: an rsa-generated key provider for PS256 above the RS256 one, and the
+    // realm's default signature algorithm set to it (Realm settings > Tokens).
+    ({ id: providerId } = await admin.components.create({
+      name: "rsa-pss-generated",
+      providerId: "rsa-generated",
+      providerType: "org.keycloak.keys.KeyProvider",
+      parentId: realm?.id ?? "demo",
+      config: { priority: ["500"], enabled: ["true"], active: ["true"], algorithm: ["PS256"], keySize: ["2048"] },
+    }));
+    await admin.realms.update({ realm: "demo" }, { defaultSignatureAlgorithm: "PS256" });
+    const port = await freePort();
+    stack = await startStack({ issuer, port, lambdaPort: 0, env: { KEYCLOAK_ALGORITHMS: "PS256", KEYCLOAK_DPOP: "allowed" } });
+  }, 180_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await admin?.realms.update({ realm: "demo" }, { defaultSignatureAlgorithm: "RS256" });
+    if (providerId !== undefined) await admin?.components.del({ id: providerId });
+  }, 60_000);
+
+  test("Keycloak signs access tokens PS256 with its active PS256 key, and publishes it for PS256 only", async () => {
+    const { active } = await admin.realms.getKeys({ realm: "demo" });
+    const token = (await passwordGrant(issuer, "alice")).access_token ?? "";
+    expect(headerOf(token)).toMatchObject({ alg: "PS256", kid: active?.PS256 });
+    const jwks = (await (await fetch(`${issuer}/protocol/openid-connect/certs`)).json()) as { keys: Array<Record<string, unknown>> };
+    expect(jwks.keys.find((key) => key.kid === active?.PS256)).toMatchObject({ kty: "RSA", alg: "PS256", use: "sig" });
+  });
+
+  test.each([
+    ["REST API", "/dev"],
+    ["HTTP API", ""],
+  ])("%s: Keycloak's PS256 access token gets 200 with exactly its claims; a tampered one 401", async (_kind, prefix) => {
+    const token = (await passwordGrant(issuer, "alice")).access_token ?? "";
+    const ok = await callApiWith(stack.baseUrl, "GET", `${prefix}/secured`, { authorization: `Bearer ${token}` });
+    expect(ok.status).toBe(200);
+    expect(ok.body.claims).toStrictEqual(payloadOf(token));
+    const [header, , signature] = token.split(".") as [string, string, string];
+    const forged = `${header}.${Buffer.from(JSON.stringify({ ...payloadOf(token), realm_access: { roles: ["admin", "superuser"] } })).toString("base64url")}.${signature}`;
+    expect((await callApiWith(stack.baseUrl, "GET", `${prefix}/secured`, { authorization: `Bearer ${forged}` })).status).toBe(401);
+  });
+
+  test("a DPoP-bound PS256 token of dpop-client, with a proof per request, on both API kinds", async () => {
+    const key = generateDpopKey("ES256");
+    const granted = await tokenRequest(issuer, { grant_type: "client_credentials" }, DPOP_CLIENT, {
+      DPoP: dpopProof(key, { htm: "POST", htu: tokenEndpoint(issuer) }),
+    });
+    const token = granted.body.access_token ?? "";
+    expect(headerOf(token).alg).toBe("PS256");
+    for (const path of ["/dev/secured", "/secured"]) {
+      const headers = { authorization: `DPoP ${token}`, DPoP: dpopProof(key, { htm: "GET", htu: `${stack.baseUrl}${path}`, accessToken: token }) };
+      expect((await callApiWith(stack.baseUrl, "GET", path, headers)).status).toBe(200);
+      expect((await callApiWith(stack.baseUrl, "GET", path, headers)).status).toBe(401);
+    }
+  });
+
+  test("the allow-list still rules: with RS256 only (the default), Keycloak's PS256 tokens are refused", async () => {
+    const verifier = createAccessTokenVerifier(loadAuthorizerConfig({ KEYCLOAK_ISSUER: issuer, KEYCLOAK_AUDIENCE: "secured-api" }));
+    expect(await rejectionCode(verifier, (await passwordGrant(issuer, "alice")).access_token ?? "")).toBe("algorithm_not_allowed");
+  });
 });
 
 describe("Ctrl-C", () => {

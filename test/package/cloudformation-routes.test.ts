@@ -87,7 +87,7 @@ describe("CORS", () => {
     const [, api] = resourcesOf(packaged.template, "AWS::ApiGatewayV2::Api")[0] ?? [];
     expect(api?.CorsConfiguration).toMatchObject({
       AllowOrigins: ["http://localhost:3000"],
-      AllowHeaders: ["Authorization", "Content-Type"],
+      AllowHeaders: ["Authorization", "Content-Type", "DPoP"],
       ExposeHeaders: ["WWW-Authenticate"],
     });
   });

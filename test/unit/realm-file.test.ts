@@ -39,7 +39,7 @@ describe("keycloak/realm-demo.json", () => {
   });
 
   it("declares every client as openid-connect with a clientId", () => {
-    expect(realm.clients?.map((c) => c.clientId).sort()).toEqual(["api-client", "api-docs", "secured-api"]);
+    expect(realm.clients?.map((c) => c.clientId).sort()).toEqual(["api-client", "api-docs", "dpop-client", "secured-api"]);
     for (const c of realm.clients ?? []) expect(c.protocol).toBe("openid-connect");
   });
 
@@ -63,6 +63,18 @@ describe("keycloak/realm-demo.json", () => {
     });
   });
 
+  it('makes dpop-client confidential with Keycloak\'s "Require DPoP bound tokens" (RFC 9449)', () => {
+    const c = client("dpop-client");
+    expect(c).toMatchObject({
+      publicClient: false,
+      secret: "dpop-client-secret",
+      serviceAccountsEnabled: true,
+      directAccessGrantsEnabled: true,
+      standardFlowEnabled: false,
+    });
+    expect(c.attributes?.["dpop.bound.access.tokens"]).toBe("true");
+  });
+
   it("makes api-docs a public PKCE S256 browser client for localhost:3000", () => {
     const c = client("api-docs");
     expect(c).toMatchObject({ publicClient: true, standardFlowEnabled: true });
@@ -71,7 +83,7 @@ describe("keycloak/realm-demo.json", () => {
     expect(c.webOrigins).toEqual(["http://localhost:3000"]);
   });
 
-  it.each(["api-client", "api-docs"])("gives %s an audience mapper for secured-api on access tokens", (clientId) => {
+  it.each(["api-client", "dpop-client", "api-docs"])("gives %s an audience mapper for secured-api on access tokens", (clientId) => {
     const [mapper, ...others] = audienceMappers(client(clientId));
     expect(others).toHaveLength(0);
     expect(mapper).toMatchObject({
@@ -96,9 +108,9 @@ describe("keycloak/realm-demo.json", () => {
     expect(bob.clientRoles).toEqual({ "secured-api": ["reader"] });
   });
 
-  it("links api-client's service account user with secured-api reader", () => {
-    const sa = user("service-account-api-client");
-    expect(sa.serviceAccountClientId).toBe("api-client");
+  it.each(["api-client", "dpop-client"])("links %s's service account user with secured-api reader", (clientId) => {
+    const sa = user(`service-account-${clientId}`);
+    expect(sa.serviceAccountClientId).toBe(clientId);
     expect(sa.enabled).toBe(true);
     expect(sa.clientRoles).toEqual({ "secured-api": ["reader"] });
   });

@@ -438,12 +438,24 @@ describe("finding 9: tokens bound to a key are not bearer tokens", () => {
   });
   afterAll(() => idp.close());
 
+  // The binding is the request's business since DPoP (issue 18): the verifier takes the token,
+  // the authorizer's key-binding check (DPoP off by default, lib/dpop/) refuses it as a bearer token.
   test.each([
     ["DPoP (cnf.jkt)", { jkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" }],
     ["mTLS (cnf.x5t#S256)", { "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" }],
     ["an empty cnf", {}],
   ])("%s is refused with sender_constrained_token", async (_label, cnf) => {
-    expect(await rejectionCode(verifier, accessToken(key, idp.issuer, { claims: { cnf } }))).toBe("sender_constrained_token");
+    const reasons: unknown[] = [];
+    const handler = createAuthorizerHandler({
+      verifier,
+      routes: API_ROUTES,
+      observer: { allowed() {}, refused: ({ error }) => reasons.push(error.code), failed() {} },
+    });
+    const token = accessToken(key, idp.issuer, { claims: { cnf } });
+    for (const kind of ["rest-token", "rest-request", "http-v2"] as const) {
+      await expect(handler(authorizerEvent(kind, `Bearer ${token}`))).rejects.toThrow(/^Unauthorized$/);
+    }
+    expect(reasons).toEqual(["sender_constrained_token", "sender_constrained_token", "sender_constrained_token"]);
   });
 });
 

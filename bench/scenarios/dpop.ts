@@ -1,0 +1,72 @@
+import { createHash, generateKeyPairSync, randomUUID, sign } from "node:crypto";
+import { handlerContender } from "../child/contenders.js";
+import type { Scenario } from "../child/harness.js";
+import { API_ID } from "../events.js";
+import { b64url } from "../tokens.js";
+import { DPOP_VS_PLAIN, NO_DEARER_THAN_ACCEPT, ZERO_BYTES } from "./targets.js";
+
+/** The URL the bench's HTTP API events are for (bench/events.ts): what each proof's `htu` names. */
+const HTU = `https://${API_ID}.execute-api.eu-west-1.amazonaws.com/secured`;
+/** Uses of one token in the `dpop.same-token` contender (a client keeps its token, with a new proof each call). */
+const USES = 20;
+
+/**
+ * DPoP (RFC 9449) against plain Bearer tokens, on HTTP API events, every token distinct (each
+ * costs its full verification): a DPoP request adds a proof to verify (an ES256 signature, the key
+ * thumbprint, `ath`, the URL) to the token's RSA verification. Also what DPoP support costs Bearer
+ * requests, a client reusing its token with a fresh proof each call, and hostile proofs refused.
+ */
+export const dpop: Scenario = {
+  name: "dpop",
+  description: "DPoP-bound tokens with an ES256 proof per request against plain Bearer tokens (each distinct) on HTTP API events; KEYCLOAK_DPOP=allowed",
+  opsPerRun: 400,
+  warmupRuns: 2,
+  async setup(ctx) {
+    const n = ctx.totalOps;
+    // The client's key, as a browser or a service would make it.
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const jwk = publicKey.export({ format: "jwk" }) as Record<string, string>;
+    const jkt = createHash("sha256")
+      .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }))
+      .digest("base64url");
+    const proofHeader = b64url({ typ: "dpop+jwt", alg: "ES256", jwk });
+    const proof = (token: string, htu = HTU): string => {
+      const input = `${proofHeader}.${b64url({ jti: randomUUID(), htm: "GET", htu, iat: Math.floor(Date.now() / 1000), ath: createHash("sha256").update(token).digest("base64url") })}`;
+      return `${input}.${sign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
+    };
+
+    const plain = await ctx.tokens(n);
+    const bound = await ctx.tokens(n, { claims: { typ: "DPoP", cnf: { jkt } } });
+    const reused = Array.from({ length: n }, (_, i) => bound[Math.floor(i / USES) * USES] as string);
+    const boundForRefusal = await ctx.tokens(n, { claims: { typ: "DPoP", cnf: { jkt } } });
+    // Signed now, for the whole scenario: the proof window is set wide enough to outlast it.
+    const proofs = bound.map((token) => proof(token));
+    const reusedProofs = reused.map((token) => proof(token));
+    const otherUrlProofs = boundForRefusal.map((token) => proof(token, HTU.replace("/secured", "/admin")));
+
+    const deployed = await ctx.handler();
+    const withDpop = await ctx.handler("handler.dpop-allowed", { KEYCLOAK_DPOP: "allowed", KEYCLOAK_DPOP_PROOF_MAX_AGE_SECONDS: "600" });
+    const dpopRequests = (tokens: readonly string[], proofOf: readonly string[]) =>
+      ctx.requests(
+        "http-v2",
+        tokens.map((t) => `DPoP ${t}`),
+        { headers: (i) => ({ dpop: proofOf[i] as string }) },
+      );
+    const bearer = plain.map((t) => `Bearer ${t}`);
+    return {
+      contenders: [
+        handlerContender("plain", deployed, ctx.requests("http-v2", bearer), "allow"),
+        handlerContender("plain.dpop-allowed", withDpop, ctx.requests("http-v2", bearer), "allow"),
+        handlerContender("dpop", withDpop, dpopRequests(bound, proofs), "allow", { bytesTarget: ZERO_BYTES }),
+        handlerContender("dpop.same-token", withDpop, dpopRequests(reused, reusedProofs), "allow"),
+        handlerContender("reject-proof", withDpop, dpopRequests(boundForRefusal, otherUrlProofs), "refuse"),
+      ],
+      figures: [
+        { contender: "dpop", baseline: "plain", target: DPOP_VS_PLAIN },
+        { contender: "plain.dpop-allowed", baseline: "plain", about: "what DPoP support (KEYCLOAK_DPOP=allowed) costs a Bearer request" },
+        { contender: "dpop.same-token", baseline: "plain", about: `a token used ${USES} times, a fresh proof each: the proof alone, the token from the cache` },
+        { contender: "reject-proof", baseline: "dpop", target: NO_DEARER_THAN_ACCEPT },
+      ],
+    };
+  },
+};

@@ -20,6 +20,8 @@ export interface Idp {
   /** The realm's key, creating the realm on first use (with `shareKeyWith`'s keys if given). */
   realm(name: string, options?: { shareKeyWith?: string }): RealmKey;
   counts(name: string): RealmCounts;
+  /** Discovery requests for realms it does not have (answered 404), since it started. */
+  unknownDiscoveries(): number;
   close(): Promise<void>;
 }
 
@@ -143,6 +145,7 @@ function discoveryDocument(issuer: string): Record<string, unknown> {
 export async function startIdp(): Promise<Idp> {
   const realms = new Map<string, Realm>();
   let origin = "";
+  let unknownDiscoveries = 0;
   const realm = (name: string, shareKeyWith?: string): Realm => {
     let found = realms.get(name);
     if (found === undefined) {
@@ -170,6 +173,8 @@ export async function startIdp(): Promise<Idp> {
     const match = /^\/realms\/([\w-]+)\/(\.well-known\/openid-configuration|protocol\/openid-connect\/certs)$/.exec(url);
     const found = match === null ? undefined : realms.get(match[1] as string);
     if (match === null || found === undefined || request.method !== "GET") {
+      // A realm Keycloak does not have: what a flood of tokens for invented realms costs Keycloak.
+      if (match !== null && match[2] !== "protocol/openid-connect/certs") unknownDiscoveries += 1;
       response.writeHead(404).end();
       return;
     }
@@ -187,6 +192,7 @@ export async function startIdp(): Promise<Idp> {
     origin,
     realm: (name, options) => realm(name, options?.shareKeyWith).key,
     counts: (name) => ({ ...realm(name).counts }),
+    unknownDiscoveries: () => unknownDiscoveries,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

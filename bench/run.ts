@@ -26,15 +26,16 @@ import { TOKEN_CACHE_SIZE_WHEN_OFF, TOKEN_CACHE_VARIABLE } from "./events.js";
 import { startRevocationStore } from "../local/revocation-store.js";
 import { startIdp } from "./idp.js";
 import { memoryFigures } from "./memory.js";
+import { realmFigures } from "./realms.js";
 import { offlineFigures } from "./offline.js";
 import { profileFigures } from "./profile.js";
 import { SCENARIOS } from "./scenarios/index.js";
 import { formatHeader, formatLine, progress, type Figure } from "./stats.js";
 import { warmFigures } from "./warm.js";
 
-const SUITES = ["warm", "cold", "burst", "memory", "profile", "offline"] as const;
+const SUITES = ["warm", "cold", "burst", "memory", "realms", "profile", "offline"] as const;
 type Suite = (typeof SUITES)[number];
-const DEFAULT_SUITES: readonly Suite[] = ["warm", "cold", "burst", "memory"];
+const DEFAULT_SUITES: readonly Suite[] = ["warm", "cold", "burst", "memory", "realms"];
 
 const args = process.argv.slice(2);
 const profileFlag = args.includes("--profile") || process.env.BENCH_PROFILE === "1";
@@ -158,6 +159,7 @@ try {
     emit(suites.has("cold") ? "cold" : "burst", cold);
   }
   if (suites.has("memory")) emit("memory", await memoryFigures(ctx));
+  if (suites.has("realms")) emit("realms", await realmFigures(ctx));
   if (suites.has("offline")) emit("offline", await offlineFigures(ctx));
   if (suites.has("profile")) {
     const profile = await profileFigures(ctx);

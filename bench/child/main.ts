@@ -73,19 +73,45 @@ async function memory(start: ChildStart): Promise<void> {
     return process.memoryUsage().heapUsed;
   };
   const snapshots = [await heap()];
+  const outcomes = { allowed: 0, refused: 0, failed: 0 };
+  let elapsedMs = 0;
   let next = 1;
   for (let step = 1; step <= request.steps; step += 1) {
     progress(`memory (${TOKEN_CACHE_VARIABLE}=${process.env[TOKEN_CACHE_VARIABLE] ?? "unset"}): step ${step}/${request.steps}`);
+    const began = performance.now();
     for (let i = 0; i < request.perStep; i += 1, next += 1) {
+      if (request.opsPerSecond !== undefined) {
+        const due = began + (i * 1000) / request.opsPerSecond;
+        const wait = due - performance.now();
+        if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
       // Parsed per call, as the runtime does: the cache, not this loop, is what keeps a token alive.
-      const result = await invoke(JSON.parse(events[next] as string) as unknown, lambdaContext(start.lambda));
-      if (!isAllow(result)) throw new Error(`memory: op ${next} was not allowed`);
+      let result: unknown;
+      try {
+        result = await invoke(JSON.parse(events[next] as string) as unknown, lambdaContext(start.lambda));
+      } catch (error) {
+        if (!request.allowRefusals) throw error;
+        if (error instanceof Error && error.message === "Unauthorized") outcomes.refused += 1;
+        else outcomes.failed += 1;
+        continue;
+      }
+      if (isAllow(result)) outcomes.allowed += 1;
+      else if (request.allowRefusals) outcomes.refused += 1;
+      else throw new Error(`memory: op ${next} was not allowed`);
     }
+    elapsedMs += performance.now() - began;
     snapshots.push(await heap());
   }
   await send({
     type: "memory",
-    result: { instance: "handler", tokenCacheSize: process.env[TOKEN_CACHE_VARIABLE] ?? "", heapBytes: snapshots, perStep: request.perStep },
+    result: {
+      instance: "handler",
+      tokenCacheSize: process.env[TOKEN_CACHE_VARIABLE] ?? "",
+      heapBytes: snapshots,
+      perStep: request.perStep,
+      elapsedMs,
+      outcomes,
+    },
   });
 }
 

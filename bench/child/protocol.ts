@@ -22,6 +22,10 @@ export interface MemoryRequest {
   /** Invocations between heap snapshots. */
   readonly perStep: number;
   readonly steps: number;
+  /** Refusals (and 500s) are expected, not a failure of the run: a flood of tokens for unknown realms. */
+  readonly allowRefusals?: boolean;
+  /** Paced to this many invocations per second (unpaced when absent). */
+  readonly opsPerSecond?: number;
 }
 
 export interface ChildStart {
@@ -87,6 +91,10 @@ export interface MemoryResult {
   /** heapUsed after full GCs: before the first step, then after each step. */
   readonly heapBytes: readonly number[];
   readonly perStep: number;
+  /** Wall time of all steps, heap snapshots excluded. */
+  readonly elapsedMs: number;
+  /** Invocations allowed, refused (401) and failed (any other error). */
+  readonly outcomes: { readonly allowed: number; readonly refused: number; readonly failed: number };
 }
 
 export interface ProfileResult {

@@ -6,8 +6,9 @@ import type { Scenario } from "../child/harness.js";
 import { distinctHttp } from "./distinct-http.js";
 import { distinctRest } from "./distinct-rest.js";
 import { dpop } from "./dpop.js";
+import { realms } from "./realms.js";
 import { reject } from "./reject.js";
 import { repeated } from "./repeated.js";
 import { revocationDistinct, revocationRepeated } from "./revocation.js";
 
-export const SCENARIOS: readonly Scenario[] = [distinctHttp, distinctRest, repeated, reject, revocationRepeated, revocationDistinct, dpop];
+export const SCENARIOS: readonly Scenario[] = [distinctHttp, distinctRest, repeated, reject, revocationRepeated, revocationDistinct, dpop, realms];

@@ -15,3 +15,5 @@ export const DPOP_VS_PLAIN: Target = { on: "ratio", op: "<=", limit: 2.2 };
 export const NO_DEARER_THAN_ACCEPT: Target = { on: "ratio", op: "<=", limit: 1 };
 /** Revocation on, repeated tokens: at most 1.10x of the same handler with revocation off (issue 21). */
 export const REVOCATION_ON_REPEATED: Target = { on: "ratio", op: "<=", limit: 1.1 };
+/** Issue 17: a warm realm of a `{realm}` pattern no more than 5% slower than one exact issuer. */
+export const WARM_REALM_VS_SINGLE: Target = { on: "ratio", op: "<=", limit: 1.05 };

@@ -184,14 +184,8 @@ function algorithmHint(header: Readonly<Record<string, unknown>>, settings: Hint
     const ecdsa = alg.startsWith("ES") ? " (with KEYCLOAK_ECDSA_ALLOW_HIGH_S=true for ES*)" : "";
     return `token alg ${alg} is not in KEYCLOAK_ALGORITHMS (${allowed}): if the realm signs with it (Realm settings > Tokens > Default signature algorithm, or the client's Access token signature algorithm), add ${alg} to KEYCLOAK_ALGORITHMS${ecdsa}, or switch back to ${settings.algorithms[0] ?? "RS256"}`;
   }
-  if (KEYCLOAK_ONLY_ALGORITHMS.has(alg)) {
-    return `token alg ${alg} cannot be verified here (only ${SUPPORTED_ALGORITHMS.join(", ")}): set the realm's Default signature algorithm or the client's Access token signature algorithm to one of those`;
-  }
   return undefined;
 }
-
-/** Asymmetric algorithms Keycloak can sign access tokens with that aws-jwt-verify cannot verify. */
-const KEYCLOAK_ONLY_ALGORITHMS: ReadonlySet<string> = new Set(["PS256", "PS384", "PS512"]);
 
 function keyHint(problem: string | undefined): string | undefined {
   switch (problem) {

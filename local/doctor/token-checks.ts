@@ -7,6 +7,8 @@
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import { gatewayViolations } from "../../lib/apigateway/gateway-rules.js";
 import { createAuthorizerHandler } from "../../lib/authorizer/authorizer-handler.js";
+import { keyBindingCheck } from "../../lib/dpop/key-binding-check.js";
+import { MemoryReplayCache } from "../../lib/dpop/replay-cache.js";
 import { AuthorizerFailureError, TokenRejectedError, type RejectionCode } from "../../lib/errors.js";
 import { isCanonicalEcdsaSignature, judgeKey } from "../../lib/keys/key-rules.js";
 import { HINTED_REASONS, hintFor, rolesHint } from "../../lib/operations/hints.js";
@@ -38,7 +40,8 @@ const OTHER_FIXES: Partial<Record<RejectionCode, string>> = {
   invalid_signature: "the token was altered, or signed by a key that is not this realm's: get a new token from the realm",
   non_canonical_token:
     "send the token exactly as Keycloak issued it; for ES256/384/512 realms set KEYCLOAK_ECDSA_ALLOW_HIGH_S=true (Keycloak does not normalise ECDSA)",
-  sender_constrained_token: "the client has DPoP or mTLS bound tokens on (cnf): turn that off for this client, the authorizer does not verify proofs",
+  sender_constrained_token:
+    "the client has DPoP or mTLS bound tokens on (cnf): for DPoP set KEYCLOAK_DPOP=allowed and send the token as DPoP with a proof (docs/dpop.md); else turn binding off for this client",
   missing_exp: "Keycloak always sets exp: this is no Keycloak access token",
   missing_iat: "Keycloak always sets iat: this is no Keycloak access token",
 };
@@ -170,10 +173,22 @@ export async function checkToken(
 
   // The decision, by the authorizer's own code: the verifier, then the handler's answers.
   const verifier = createAccessTokenVerifier(config);
-  const outcome = await verifier.verify(token).then(
-    (verified) => ({ verified }),
-    (error: unknown) => ({ error }),
-  );
+  const keyBinding = keyBindingCheck({
+    mode: config.dpop,
+    algorithms: config.dpopAlgorithms,
+    proofMaxAgeSeconds: config.dpopProofMaxAgeSeconds,
+    clockSkewSeconds: config.clockSkewSeconds,
+    replayStore: new MemoryReplayCache({ maxEntries: 100 }),
+    routes,
+    offline: false,
+  });
+  const decide = async () => {
+    const verified = await verifier.verify(token);
+    // Then, as the handler does, the key binding of a token sent as Bearer (lib/dpop/).
+    await keyBinding({ event: authorizerEvent("rest-token", `Bearer ${token}`), kind: "rest-token", scheme: "Bearer", token, verified });
+    return { verified };
+  };
+  const outcome = await decide().catch((error: unknown) => ({ error }));
   if ("error" in outcome) {
     const { error } = outcome;
     if (error instanceof TokenRejectedError) {

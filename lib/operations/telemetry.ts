@@ -20,7 +20,6 @@
  * Every metric also has the dimension `realm` (the first `metricRealms` realms by name, then `other`).
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { credentials } from "../apigateway/authorization-header.js";
 import { authorizationOf, type AuthorizerEvent } from "../apigateway/events.js";
@@ -28,6 +27,7 @@ import type { KeyFetch } from "../keys/jwks-cache.js";
 import { decisionFields, type DecisionObserver, type RefusedDecision } from "./decision-log.js";
 import { HINT_INTERVAL_MS, HINTED_REASONS, HintLimiter, hasNoRoleClaims, hintFor, noRolesHint, tokenParts, type HintSettings } from "./hints.js";
 import { SERVICE_NAME } from "./logger.js";
+import { emfCounter } from "./emf.js";
 
 export interface TelemetryOptions {
   readonly logger: Logger;
@@ -69,7 +69,7 @@ export function createAuthorizerTelemetry(options: TelemetryOptions): Authorizer
     hints,
     rolesRequired = false,
   } = options;
-  const metrics = new Metrics({ namespace, serviceName: SERVICE_NAME });
+  const metric = emfCounter({ namespace, service: SERVICE_NAME });
   // The first `metricRealms` realms seen get a dimension value of their own, the rest `other`:
   // realms can come and go by the thousand, CloudWatch bills every distinct dimension set.
   const labelled = new Set<string>();
@@ -81,10 +81,7 @@ export function createAuthorizerTelemetry(options: TelemetryOptions): Authorizer
     return realm;
   };
   const count = (name: string, dimension: string, value: string, realm: string | undefined, amount = 1): void => {
-    const single = metrics.singleMetric();
-    single.addDimension(dimension, value);
-    single.addDimension("realm", realmLabel(realm));
-    single.addMetric(name, MetricUnit.Count, amount);
+    metric(name, { [dimension]: value, realm: realmLabel(realm) }, amount);
   };
 
   // Refusals by reason and realm since the last flush, and each reason's log budget (a token bucket).

@@ -5,18 +5,18 @@
  * same outage, the default, are the authorizer's failures: `AuthorizerFailures` with reason
  * `revocation_unavailable`, and its ERROR line.)
  */
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { RevocationUnavailableError } from "../errors.js";
 import type { Logger } from "../operations/logger.js";
 import { SERVICE_NAME } from "../operations/logger.js";
+import { emfCounter } from "../operations/emf.js";
 
 export function failOpenReporter(options: { logger: Logger; namespace?: string; now?: () => number }): (error: RevocationUnavailableError) => void {
   const { logger, namespace = "KeycloakAuthorizer", now = Date.now } = options;
-  const metrics = new Metrics({ namespace, serviceName: SERVICE_NAME });
+  const metric = emfCounter({ namespace, service: SERVICE_NAME });
   let lastLine = Number.NEGATIVE_INFINITY;
   let suppressed = 0;
   return (error) => {
-    metrics.singleMetric().addMetric("RevocationFailOpen", MetricUnit.Count, 1);
+    metric("RevocationFailOpen", {});
     if (now() - lastLine < 1000) {
       suppressed += 1;
       return;

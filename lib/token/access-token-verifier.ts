@@ -12,7 +12,7 @@
  * more than an acceptance. The price: a forged token is reported by the first rule it breaks (an
  * expired forgery as `token_expired`); only one that breaks none is `invalid_signature`.
  */
-import { JwtVerifier } from "aws-jwt-verify";
+import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
 import { JwksNotAvailableInCacheError } from "aws-jwt-verify/error";
 import type { Jwks, JwkWithKid } from "aws-jwt-verify/jwk";
 import { validateJwtFields, type DecomposedJwt } from "aws-jwt-verify/jwt";

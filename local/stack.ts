@@ -16,13 +16,19 @@ export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SERVERLESS_BIN = fileURLToPath(new URL("../node_modules/serverless/bin/serverless.js", import.meta.url));
 
 export interface StackOptions {
-  /** Expected `iss`; the embedded provider serves it when nothing answers there. */
+  /**
+   * KEYCLOAK_ISSUER: an issuer, or a list of issuers and `{realm}` patterns (docs/many-realms.md).
+   * Its first entry (a pattern's with the realm file's realm) is where Keycloak is looked for, and
+   * what the embedded provider serves when nothing answers there.
+   */
   issuer?: string;
   /** serverless-offline HTTP port (0: any free port). */
   port?: number;
   /** serverless-offline's Lambda invoke port (0: any free port). */
   lambdaPort?: number;
   realmFile?: string;
+  /** More realms the embedded provider serves beside it, on the same server (keycloak/realm-acme.json, say). */
+  extraRealmFiles?: readonly string[];
   /** Extra environment for serverless (and so for the functions), e.g. KEYCLOAK_ALLOWED_CLIENTS; a KEYCLOAK_ISSUER here overrides the provider's. */
   env?: Record<string, string>;
   /** Lines serverless-offline prints, for a console or a test log. */
@@ -71,8 +77,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The issuer of KEYCLOAK_ISSUER's first entry; a `{realm}` pattern's with `realm` put in. */
+export function firstIssuer(configured: string, realm = "demo"): string {
+  const first = configured.split(",")[0]?.trim() ?? "";
+  return first.replace("{realm}", realm).replace(/\/$/, "");
+}
+
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
-  const wantedIssuer = (options.issuer ?? DEFAULT_ISSUER).replace(/\/$/, "");
+  const configured = options.issuer ?? DEFAULT_ISSUER;
+  const wantedIssuer = firstIssuer(configured);
+  // A list or a pattern reaches the authorizer as written; a single issuer as the provider serves it.
+  const issuerSetting: Record<string, string> = configured.includes(",") || configured.includes("{realm}") ? { KEYCLOAK_ISSUER: configured } : {};
+  // A pattern first names no realm: challenges and the docs page take the realm file's (demo).
+  if (configured.trim().split(",")[0]?.includes("{realm}")) Object.assign(issuerSetting, { AUTH_REALM: "demo", DOCS_REALM: "demo" });
   let provider: RunningProvider | undefined;
   let issuer = wantedIssuer;
   let providerKind: RunningStack["providerKind"] = "keycloak";
@@ -81,7 +98,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     if (!["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) {
       throw new Error(`nothing answers at ${wantedIssuer}, and the embedded provider only serves loopback issuers`);
     }
-    provider = await startProvider({ issuer: wantedIssuer, ...(options.realmFile === undefined ? {} : { realmFile: options.realmFile }) });
+    provider = await startProvider({
+      issuer: wantedIssuer,
+      ...(options.realmFile === undefined ? {} : { realmFile: options.realmFile }),
+      ...(options.extraRealmFiles === undefined ? {} : { extraRealmFiles: options.extraRealmFiles }),
+    });
     issuer = provider.issuer;
     providerKind = "embedded";
   }
@@ -120,6 +141,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         ...revocationEnv,
         // `env` may name another KEYCLOAK_ISSUER than the provider's, to run the API misconfigured on purpose.
         KEYCLOAK_ISSUER: issuer,
+        ...issuerSetting,
         ...options.env,
         HOST: "127.0.0.1",
         PORT: String(offlinePort),

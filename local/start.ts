@@ -9,7 +9,11 @@ import { createConsoleFilter } from "./console-lines.js";
 import { keycloakServerVersion } from "./keycloak/server-info.js";
 import { adminCredentials } from "./keycloak/server.js";
 import { keycloakVersion } from "./keycloak/version.js";
+import { fileURLToPath } from "node:url";
 import { startStack } from "./stack.js";
+
+/** The second realm the embedded provider serves (many realms, Organizations: docs/many-realms.md). */
+const ACME_REALM_FILE = fileURLToPath(new URL("../keycloak/realm-acme.json", import.meta.url));
 
 const started = performance.now();
 const verbose = process.env.VERBOSE === "1";
@@ -20,13 +24,14 @@ try {
     ...(process.env.KEYCLOAK_ISSUER ? { issuer: process.env.KEYCLOAK_ISSUER } : {}),
     port: Number(process.env.PORT ?? 3000),
     lambdaPort: Number(process.env.LAMBDA_PORT ?? 3002),
+    extraRealmFiles: [ACME_REALM_FILE],
     // One short line per refused request (local/console-lines.ts); everything raw with VERBOSE=1.
     onOutput: (line) => {
       const shown = verbose ? line : filter(line);
       if (shown !== undefined) console.log(shown);
     },
   });
-  let provider = "embedded OpenID provider (realm file keycloak/realm-demo.json)";
+  let provider = "embedded OpenID provider (realm files keycloak/realm-demo.json, keycloak/realm-acme.json)";
   if (stack.providerKind === "keycloak") {
     // A running Keycloak (npm run keycloak, docker compose up): say which one.
     const found = await keycloakServerVersion(stack.issuer, adminCredentials());

@@ -24,6 +24,8 @@ import { keycloakVersion } from "./version.js";
 
 export const DEFAULT_ISSUER = "http://localhost:8080/realms/demo";
 export const DEFAULT_REALM_FILE = fileURLToPath(new URL("../../keycloak/realm-demo.json", import.meta.url));
+/** Imported beside the default realm file: a second realm of the same Keycloak (docs/many-realms.md). */
+export const EXTRA_REALM_FILES: readonly string[] = [fileURLToPath(new URL("../../keycloak/realm-acme.json", import.meta.url))];
 /** Keycloak's own default, and what docker-compose.yml's health check uses. */
 export const DEFAULT_MANAGEMENT_PORT = 9000;
 
@@ -41,6 +43,8 @@ export interface StartKeycloakOptions {
   /** Default DEFAULT_ISSUER. Must be http on localhost/127.0.0.1, path /realms/<the realm file's realm>. */
   readonly issuer?: string;
   readonly realmFile?: string;
+  /** More realm files imported beside it; EXTRA_REALM_FILES with the default realm file, else none. */
+  readonly extraRealmFiles?: readonly string[];
   /** Keycloak's management interface (/health/ready); 0 picks a free port. Default 9000. */
   readonly managementPort?: number;
   readonly admin?: AdminCredentials;
@@ -182,9 +186,10 @@ export async function startKeycloak(options: StartKeycloakOptions = {}): Promise
     await copyFile(join(distribution.home, "bin", "kc.sh"), join(home, "bin", "kc.sh"));
     for (const folder of ["lib", "conf", "themes", "providers"]) await symlink(join(distribution.home, folder), join(home, folder));
     await mkdir(join(home, "data", "import"), { recursive: true });
-    await copyFile(realmFile, join(home, "data", "import", `${basename(realmFile, ".json")}.json`));
+    const extraRealmFiles = options.extraRealmFiles ?? (options.realmFile === undefined ? EXTRA_REALM_FILES : []);
+    for (const file of [realmFile, ...extraRealmFiles]) await copyFile(file, join(home, "data", "import", `${basename(file, ".json")}.json`));
 
-    options.onStep?.(`starting Keycloak ${version} in dev mode at ${origin}, importing ${realmFile}`);
+    options.onStep?.(`starting Keycloak ${version} in dev mode at ${origin}, importing ${[realmFile, ...extraRealmFiles].join(", ")}`);
     kc = startKc(
       "sh",
       [

@@ -63,6 +63,17 @@ export interface UserRepresentation {
   serviceAccountClientId?: string;
 }
 
+/** Keycloak 26 Organizations: members are named by username in exports. */
+export interface OrganizationRepresentation {
+  name: string;
+  /** What the `organization` claim names; Keycloak sets it to the name when left out. */
+  alias?: string;
+  enabled?: boolean;
+  description?: string;
+  domains?: { name: string; verified?: boolean }[];
+  members?: { username: string; membershipType?: string }[];
+}
+
 export interface RealmRepresentation {
   realm: string;
   enabled: boolean;
@@ -76,6 +87,8 @@ export interface RealmRepresentation {
   roles?: { realm?: RoleRepresentation[]; client?: Record<string, RoleRepresentation[]> };
   clients?: ClientRepresentation[];
   users?: UserRepresentation[];
+  organizationsEnabled?: boolean;
+  organizations?: OrganizationRepresentation[];
 }
 
 /** Keycloak's own defaults, used when the export leaves a lifespan out. */
@@ -182,6 +195,21 @@ export function validateRealm(value: unknown): string[] {
       }
     }
   }
+  const aliases = new Set<string>();
+  for (const [i, organization] of (rep.organizations ?? []).entries()) {
+    if (typeof organization.name !== "string" || organization.name === "") {
+      problems.push(`organizations[${i}].name must be a non-empty string`);
+      continue;
+    }
+    if (rep.organizationsEnabled !== true) problems.push(`organization ${organization.name}: organizationsEnabled must be true for organizations`);
+    const alias = organization.alias ?? organization.name;
+    if (aliases.has(alias)) problems.push(`organization alias ${alias} is declared twice`);
+    aliases.add(alias);
+    for (const member of organization.members ?? []) {
+      if (!usernames.has(String(member.username).toLowerCase()))
+        problems.push(`organization ${organization.name}: member ${member.username} is not a user of the realm`);
+    }
+  }
   return problems;
 }
 
@@ -227,6 +255,18 @@ export class Realm {
 
   serviceAccount(clientId: string): UserRepresentation | undefined {
     return (this.rep.users ?? []).find((u) => u.serviceAccountClientId === clientId);
+  }
+
+  /**
+   * The aliases of the enabled organizations the user is a member of, as Keycloak's organization
+   * scope mapper names them (the `organization` claim); none when the realm has organizations off.
+   */
+  organizationsOf(user: UserRepresentation): string[] {
+    if (this.rep.organizationsEnabled !== true) return [];
+    const name = user.username.toLowerCase();
+    return (this.rep.organizations ?? [])
+      .filter((organization) => organization.enabled !== false && (organization.members ?? []).some((member) => member.username.toLowerCase() === name))
+      .map((organization) => organization.alias ?? organization.name);
   }
 
   /** Audiences added by the client's `oidc-audience-mapper`s to access tokens. */

@@ -7,10 +7,10 @@ import type { ClientRepresentation } from "./realm.js";
 
 /** Keycloak's realm defaults when a client lists no scopes of its own. */
 const DEFAULT_CLIENT_SCOPES = ["web-origins", "acr", "profile", "roles", "basic", "email"];
-const OPTIONAL_CLIENT_SCOPES = ["address", "phone", "offline_access", "microprofile-jwt"];
+const OPTIONAL_CLIENT_SCOPES = ["address", "phone", "offline_access", "microprofile-jwt", "organization"];
 
 /** Scopes whose `include.in.token.scope` is true in Keycloak, i.e. that appear in the `scope` claim. */
-const SHOWN_IN_SCOPE_CLAIM = ["openid", "profile", "email", "address", "phone", "offline_access", "microprofile-jwt"];
+const SHOWN_IN_SCOPE_CLAIM = ["openid", "organization", "profile", "email", "address", "phone", "offline_access", "microprofile-jwt"];
 
 /** Every scope name oidc-provider should know, so it neither drops nor rejects them. */
 export const KNOWN_SCOPES = [...new Set(["openid", ...DEFAULT_CLIENT_SCOPES, ...OPTIONAL_CLIENT_SCOPES])];

@@ -43,6 +43,16 @@ function roleClaims(realm: Realm, user: UserRepresentation): Record<string, unkn
   };
 }
 
+/**
+ * Keycloak 26's `organization` scope (its Organization Membership mapper, multivalued): the aliases
+ * of the user's organizations, only when the scope was asked for and the user is a member of one.
+ */
+function organizationClaim(realm: Realm, user: UserRepresentation, scopes: ReadonlySet<string>, isServiceAccount: boolean): Record<string, unknown> {
+  if (isServiceAccount || !scopes.has("organization")) return {};
+  const organizations = realm.organizationsOf(user);
+  return organizations.length > 0 ? { organization: organizations } : {};
+}
+
 export function accessTokenCustomizer(realm: Realm) {
   return (ctx: KoaContextWithOIDC | undefined, token: AccessToken | ClientCredentials, parts: JWTStructured): void => {
     const clientId = token.clientId;
@@ -101,6 +111,7 @@ export function accessTokenCustomizer(realm: Realm) {
       acr: "1",
       ...(scopes.has("web-origins") && origins.length > 0 ? { "allowed-origins": origins } : {}),
       ...(scopes.has("roles") ? roleClaims(realm, user) : {}),
+      ...organizationClaim(realm, user, scopes, isServiceAccount),
       ...(dpopBound ? { cnf: { jkt: cnf?.jkt } } : {}),
       scope: scopeClaim(scopes),
       ...(scopes.has("email") ? emailClaims(user) : {}),

@@ -70,9 +70,10 @@ describe("npm run keycloak", () => {
     expect(output).toContain("Ctrl-C here stops Keycloak");
   });
 
-  test("imports keycloak/realm-demo.json with no warning and no error", () => {
+  test("imports keycloak/realm-demo.json and keycloak/realm-acme.json with no warning and no error", () => {
     const output = keycloak.output();
     expect(output).toContain("Realm 'demo' imported");
+    expect(output).toContain("Realm 'acme' imported");
     expect(output).toContain("Import finished successfully");
     // Keycloak's log format: `<date> <time> LEVEL [category] (thread) message`.
     const warnings = output.split("\n").filter((line) => /^\S+ \S+ (WARN|ERROR)\s+\[/.test(line));
@@ -118,6 +119,46 @@ describe("npm start with Keycloak running", () => {
       start.kill();
     }
   }, 180_000);
+});
+
+describe("two realms on one Keycloak (docs/many-realms.md): KEYCLOAK_ISSUER a {realm} pattern", () => {
+  const ACME_CLIENT = { id: "api-client", secret: "acme-api-client-secret" };
+  let open: RunningStack;
+  let demoOnly: RunningStack;
+  let carol: string;
+  beforeAll(async () => {
+    const pattern = issuer.replace(/demo$/, "{realm}");
+    [open, demoOnly] = await Promise.all([
+      startStack({ issuer: pattern, port: await freePort(), lambdaPort: 0, revocation: false }),
+      startStack({ issuer: pattern, port: await freePort(), lambdaPort: 0, revocation: false, env: { KEYCLOAK_REALMS_ALLOW: "demo" } }),
+    ]);
+    const granted = await tokenRequest(
+      issuer.replace(/demo$/, "acme"),
+      { grant_type: "password", username: "carol", password: "carol", scope: "openid organization" },
+      ACME_CLIENT,
+    );
+    expect(granted.status).toBe(200);
+    carol = granted.body.access_token ?? "";
+  }, 180_000);
+  afterAll(() => Promise.all([open?.stop(), demoOnly?.stop()]));
+
+  test("Keycloak's acme token names its organization; demo's and acme's tokens both get 200 with exactly their claims", async () => {
+    expect(payloadOf(carol)).toMatchObject({ iss: issuer.replace(/demo$/, "acme"), aud: "secured-api", organization: ["acme-corp"] });
+    const alice = (await passwordGrant(issuer, "alice")).access_token ?? "";
+    for (const token of [carol, alice]) {
+      for (const path of ["/dev/secured", "/secured"]) {
+        const answer = await callApiWith(open.baseUrl, "GET", path, { authorization: `Bearer ${token}` });
+        expect(answer.status).toBe(200);
+        expect(answer.body.claims).toStrictEqual(payloadOf(token));
+      }
+    }
+  });
+
+  test("with KEYCLOAK_REALMS_ALLOW=demo, acme's token is refused on both API kinds", async () => {
+    for (const path of ["/dev/secured", "/secured"]) {
+      expect((await callApiWith(demoOnly.baseUrl, "GET", path, { authorization: `Bearer ${carol}` })).status).toBe(401);
+    }
+  });
 });
 
 describe(`the provider contract against Keycloak ${version}`, () => {

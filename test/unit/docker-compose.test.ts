@@ -53,14 +53,16 @@ describe("docker-compose.yml", () => {
     expect(keycloak.command).toEqual(["start-dev", "--import-realm"]);
   });
 
-  it("publishes 8080 and mounts the realm file read-only into the import directory", () => {
+  it("publishes 8080 and mounts the realm files (demo, then acme) read-only into the import directory", () => {
     expect(keycloak.ports).toEqual(["8080:8080"]);
-    expect(keycloak.volumes).toHaveLength(1);
-    const [source, target, mode] = (keycloak.volumes[0] ?? "").split(":");
-    expect(target).toBe("/opt/keycloak/data/import/realm-demo.json");
-    expect(mode).toBe("ro");
-    expect(resolve(root, source ?? "")).toBe(join(root, "keycloak", "realm-demo.json"));
-    expect(existsSync(resolve(root, source ?? ""))).toBe(true);
+    expect(keycloak.volumes).toHaveLength(2);
+    for (const [i, name] of ["realm-demo.json", "realm-acme.json"].entries()) {
+      const [source, target, mode] = (keycloak.volumes[i] ?? "").split(":");
+      expect(target).toBe(`/opt/keycloak/data/import/${name}`);
+      expect(mode).toBe("ro");
+      expect(resolve(root, source ?? "")).toBe(join(root, "keycloak", name));
+      expect(existsSync(resolve(root, source ?? ""))).toBe(true);
+    }
   });
 
   it("bootstraps the admin with overridable defaults, a fixed hostname and health enabled", () => {

@@ -138,3 +138,28 @@ describe("keycloak/realm-demo.json", () => {
     expect(validateRealm(broken)).toEqual([expect.stringContaining("realm role superuser does not exist")]);
   });
 });
+
+describe("keycloak/realm-acme.json: a second realm on the same Keycloak, with Organizations", () => {
+  const acme = JSON.parse(readFileSync(join(process.cwd(), "keycloak", "realm-acme.json"), "utf8")) as RealmRepresentation;
+
+  it("passes the provider's structural checks", () => {
+    expect(validateRealm(acme)).toEqual([]);
+  });
+
+  it("is realm acme with organizations on, carol a member of acme-corp, clients that may ask for the organization scope", () => {
+    expect(acme.realm).toBe("acme");
+    expect(acme.organizationsEnabled).toBe(true);
+    expect(acme.organizations?.map((o) => ({ alias: o.alias, members: o.members?.map((m) => m.username) }))).toEqual([
+      { alias: "acme-corp", members: ["carol"] },
+    ]);
+    const apiClient = acme.clients?.find((c) => c.clientId === "api-client");
+    expect(apiClient?.optionalClientScopes).toContain("organization");
+    expect(audienceMappers(apiClient as ClientRepresentation).map((m) => m.config?.["included.client.audience"])).toEqual(["secured-api"]);
+  });
+
+  it("refuses organizations without organizationsEnabled, and members who are no user", () => {
+    expect(validateRealm({ ...acme, organizationsEnabled: false })).toContain("organization Acme Corp: organizationsEnabled must be true for organizations");
+    const stranger = { ...acme, organizations: [{ name: "X", members: [{ username: "mallory" }] }] };
+    expect(validateRealm(stranger)).toContain("organization X: member mallory is not a user of the realm");
+  });
+});

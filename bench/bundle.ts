@@ -12,6 +12,7 @@ import { build, type BuildOptions } from "esbuild";
 import { access, mkdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
 import { parse } from "yaml";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -61,9 +62,27 @@ interface ServerlessDocument {
 
 const readServerless = async (): Promise<ServerlessDocument> => parse(await readFile(join(ROOT, "serverless.yml"), "utf8")) as ServerlessDocument;
 
+/**
+ * Which authorizer a stage deploys (infra/authorizer-entry.cjs): `core` with DPoP and revocation
+ * off (the stage defaults, what the bench measures), `full` with either on.
+ */
+export type AuthorizerVariant = "core" | "full";
+
+/** serverless.yml's `${file(./infra/authorizer-entry.cjs)}`, resolved to the variant's handler. */
+function resolvedHandler(handler: string, variant: AuthorizerVariant): string {
+  if (!handler.includes("authorizer-entry.cjs")) return handler;
+  const { ENTRIES } = createRequire(import.meta.url)(join(ROOT, "infra/authorizer-entry.cjs")) as { ENTRIES: Record<AuthorizerVariant, string> };
+  return ENTRIES[variant];
+}
+
 /** `functions.<key>.handler` (`functions/authorizer.handler`) as a source file and an export name, the way serverless-esbuild resolves it. */
-async function handlerEntry(document: ServerlessDocument, functionKey: string): Promise<{ entry: string; exportName: string }> {
-  const handler = document.functions?.[functionKey]?.handler;
+async function handlerEntry(
+  document: ServerlessDocument,
+  functionKey: string,
+  variant: AuthorizerVariant = "core",
+): Promise<{ entry: string; exportName: string }> {
+  const declared = document.functions?.[functionKey]?.handler;
+  const handler = declared === undefined ? undefined : resolvedHandler(declared, variant);
   if (handler === undefined) throw new Error(`serverless.yml has no functions.${functionKey}.handler`);
   const dot = handler.lastIndexOf(".");
   const stem = handler.slice(0, dot);
@@ -100,9 +119,12 @@ async function esbuildOptionsFromServerless(document: ServerlessDocument): Promi
  * The authorizer bundle as `serverless package` builds it. `sourcemap: "external"` (for the profile)
  * writes a .map beside it and leaves the JavaScript byte for byte what ships (no URL comment).
  */
-export async function bundleAuthorizer(outDir: string, extra: { sourcemap?: "external"; functionKey?: string } = {}): Promise<AuthorizerBundle> {
+export async function bundleAuthorizer(
+  outDir: string,
+  extra: { sourcemap?: "external"; functionKey?: string; variant?: AuthorizerVariant } = {},
+): Promise<AuthorizerBundle> {
   const document = await readServerless();
-  const { entry, exportName } = await handlerEntry(document, extra.functionKey ?? "authorizer");
+  const { entry, exportName } = await handlerEntry(document, extra.functionKey ?? "authorizer", extra.variant);
   const { options, extension } = await esbuildOptionsFromServerless(document);
   const file = join(outDir, `${basename(entry).replace(/\.[^.]+$/, "")}${extension}`);
   await mkdir(outDir, { recursive: true });

@@ -17,6 +17,8 @@ export interface BenchContext {
   /** Selectors from BENCH_ONLY (undefined: the default set). */
   readonly only: readonly string[] | undefined;
   readonly bundle: AuthorizerBundle;
+  /** What a stage with DPoP or revocation on deploys (infra/authorizer-entry.cjs), for their scenarios. */
+  readonly fullBundle: AuthorizerBundle;
   readonly childScript: string;
   readonly deployed: DeployedFunction;
   readonly idp: Idp;
@@ -50,11 +52,13 @@ export interface ChildRun {
 /** Runs bench/child/main.ts in `mode` to its end; realm requests are answered from the local server. */
 export async function runChild(
   ctx: BenchContext,
-  start: Omit<ChildStart, "bundleUrl" | "exportName" | "lambda" | "audience" | "realm" | "runs" | "only" | "deployedTokenCacheSize"> & Partial<ChildStart>,
+  start: Omit<ChildStart, "bundleUrl" | "fullBundleUrl" | "exportName" | "lambda" | "audience" | "realm" | "runs" | "only" | "deployedTokenCacheSize"> &
+    Partial<ChildStart>,
   envOverrides: Readonly<Record<string, string>> = {},
 ): Promise<ChildRun> {
   const full: ChildStart = {
     bundleUrl: ctx.bundle.url,
+    fullBundleUrl: ctx.fullBundle.url,
     exportName: ctx.bundle.exportName,
     lambda: ctx.lambda,
     audience: ctx.audience,

@@ -103,7 +103,11 @@ const results: Partial<Record<Suite, SuiteResult>> = {};
 const figures: Figure[] = [];
 try {
   progress("bundling functions/authorizer.ts with serverless.yml's custom.esbuild options");
-  const [bundle, childScript] = await Promise.all([bundleAuthorizer(join(tmp, "bundle")), buildChildScript()]);
+  const [bundle, fullBundle, childScript] = await Promise.all([
+    bundleAuthorizer(join(tmp, "bundle")),
+    bundleAuthorizer(join(tmp, "bundle"), { variant: "full" }),
+    buildChildScript(),
+  ]);
   // The AWS SDK, as the Lambda runtime provides it to the bundle (which excludes it): only
   // @aws-sdk/*, so anything else the bundle failed to include still fails here as on Lambda.
   await mkdir(join(tmp, "bundle", "node_modules"), { recursive: true });
@@ -119,6 +123,7 @@ try {
     runs,
     only,
     bundle,
+    fullBundle,
     childScript,
     deployed,
     idp,

@@ -142,6 +142,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         // `env` may name another KEYCLOAK_ISSUER than the provider's, to run the API misconfigured on purpose.
         KEYCLOAK_ISSUER: issuer,
         ...issuerSetting,
+        // The authorizer that checks its answers against API Gateway's rules (local/offline/authorizer.ts).
+        KLA_LOCAL_AUTHORIZER: "true",
         ...options.env,
         HOST: "127.0.0.1",
         PORT: String(offlinePort),

@@ -38,7 +38,7 @@ export function loadHandler(
   overrides: Readonly<Record<string, string>>,
   first: () => Promise<FirstRequest>,
 ): Promise<HandlerInstance> {
-  const key = JSON.stringify(Object.entries(overrides).sort());
+  const key = JSON.stringify([bundleUrl, ...Object.entries(overrides).sort()]);
   let instance = instances.get(key);
   if (instance === undefined) {
     instance = (async () => {

@@ -76,7 +76,7 @@ export interface ScenarioContext {
   /** One Lambda context per op, distinct request ids. */
   contexts(count: number): LambdaContext[];
   /** The bundle's handler as deployed, or with environment overrides (a separate instance). */
-  handler(name?: string, overrides?: Readonly<Record<string, string>>): Promise<HandlerInstance>;
+  handler(name?: string, overrides?: Readonly<Record<string, string>>, options?: { readonly bundle?: "core" | "full" }): Promise<HandlerInstance>;
   readonly cacheVariant: CacheVariant;
   /** The local revocation store (its endpoint and table), for handlers with revocation on. */
   readonly revocation: ChildStart["revocation"];
@@ -135,8 +135,8 @@ export function createContext(start: ChildStart, totalOps: number): ScenarioCont
     requests,
     events: (kind, authorizations, options) => events(kind, authorizations, options),
     contexts,
-    handler: (name = "handler", overrides = {}) =>
-      loadHandler(start.bundleUrl, start.exportName, name, overrides, async () => {
+    handler: (name = "handler", overrides = {}, options = {}) =>
+      loadHandler(options.bundle === "full" ? start.fullBundleUrl : start.bundleUrl, start.exportName, name, overrides, async () => {
         const [token] = await tokens(1);
         return { event: events("http-v2", [`Bearer ${token as string}`])[0], context: lambdaContext(lambda) };
       }),

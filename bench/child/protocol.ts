@@ -31,6 +31,8 @@ export interface MemoryRequest {
 export interface ChildStart {
   readonly mode: "warm" | "profile" | "memory";
   readonly bundleUrl: string;
+  /** The authorizer a stage with DPoP or revocation on deploys (functions/authorizer-full.ts), same export name. */
+  readonly fullBundleUrl: string;
   /** The handler's export name in the bundle (serverless.yml `handler`). */
   readonly exportName: string;
   readonly lambda: LambdaIdentity;

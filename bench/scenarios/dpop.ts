@@ -45,7 +45,8 @@ export const dpop: Scenario = {
     const otherUrlProofs = boundForRefusal.map((token) => proof(token, HTU.replace("/secured", "/admin")));
 
     const deployed = await ctx.handler();
-    const withDpop = await ctx.handler("handler.dpop-allowed", { KEYCLOAK_DPOP: "allowed", KEYCLOAK_DPOP_PROOF_MAX_AGE_SECONDS: "600" });
+    // What a stage with keycloakDpop deploys: functions/authorizer-full.ts (infra/authorizer-entry.cjs).
+    const withDpop = await ctx.handler("handler.dpop-allowed", { KEYCLOAK_DPOP: "allowed", KEYCLOAK_DPOP_PROOF_MAX_AGE_SECONDS: "600" }, { bundle: "full" });
     const dpopRequests = (tokens: readonly string[], proofOf: readonly string[]) =>
       ctx.requests(
         "http-v2",

@@ -9,14 +9,19 @@ const USES = 20;
 /** The deployed bundle with revocation on against the bench's local store (lookup cache as the code's default). */
 async function revocationHandler(ctx: ScenarioContext): Promise<HandlerInstance> {
   if (ctx.revocation === undefined) throw new Error("the revocation scenarios need the bench's revocation store");
-  return ctx.handler("handler.revocation", {
-    KEYCLOAK_REVOCATION_TABLE: ctx.revocation.table,
-    KEYCLOAK_REVOCATION_ENDPOINT: ctx.revocation.endpoint,
-    // What Lambda sets for the function's role; the local store checks none.
-    AWS_ACCESS_KEY_ID: "bench",
-    AWS_SECRET_ACCESS_KEY: "bench",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-  });
+  return ctx.handler(
+    "handler.revocation",
+    {
+      KEYCLOAK_REVOCATION_TABLE: ctx.revocation.table,
+      KEYCLOAK_REVOCATION_ENDPOINT: ctx.revocation.endpoint,
+      // What Lambda sets for the function's role; the local store checks none.
+      AWS_ACCESS_KEY_ID: "bench",
+      AWS_SECRET_ACCESS_KEY: "bench",
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      // What a stage with revocation on deploys: functions/authorizer-full.ts (infra/authorizer-entry.cjs).
+    },
+    { bundle: "full" },
+  );
 }
 
 /**

@@ -7,7 +7,7 @@
 import { ConfigError } from "../errors.js";
 import { AUTHORIZER_SETTINGS, checkJwksUri, type SupportedAlgorithm } from "./authorizer-config.js";
 import { REVOCATION_ENDPOINT, REVOCATION_TABLE, REVOCATION_TIMEOUT_MS } from "./revocation-settings.js";
-import { integer, list, readSettings, type Env, type SettingValues } from "./settings.js";
+import { flag, integer, list, readSettings, type Env, type SettingValues } from "./settings.js";
 
 const A = AUTHORIZER_SETTINGS;
 
@@ -36,6 +36,10 @@ export const LOGOUT_RECEIVER_SETTINGS = {
     min: 60,
     max: 86_400,
     unit: "s",
+  }),
+  logoutEndsAllSessions: flag("KEYCLOAK_LOGOUT_ENDS_ALL_SESSIONS", {
+    doc: "a logout token with `sub` ends every session of that user (tokens issued at or before it), not only its `sid`'s: for Keycloak 26, which, when an administrator signs out a user with several sessions, sends one logout token naming one of them (keycloak/keycloak#22914)",
+    fallback: false,
   }),
   jwksUri: A.jwksUri,
   algorithms: A.algorithms,

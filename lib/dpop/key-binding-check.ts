@@ -14,12 +14,10 @@
  */
 import { declaredRouteOf, dpopProofOf, requestTargetOf } from "../apigateway/events.js";
 import type { CheckedRequest, RequestCheck } from "../authorizer/authorizer-handler.js";
-import type { KeycloakClaims } from "../claims.js";
 import type { DpopMode } from "../config/dpop-settings.js";
 import {
   AuthorizerError,
   ConfigError,
-  DpopNotEnabledError,
   DpopProofMissingError,
   DpopProofReplayedError,
   DpopReplayStoreUnavailableError,
@@ -34,6 +32,9 @@ import type { RouteTable } from "../routes/route.js";
 import { createDpopProofVerifier } from "./dpop-proof.js";
 import type { ReplayStore } from "./replay-cache.js";
 import { normalizedRequestUrl } from "./request-url.js";
+import { isKeyBound, refuseKeyBinding } from "./refuse-key-binding.js";
+
+export { refuseKeyBinding };
 
 /** The `jkt` of a DPoP binding; undefined for a binding of another kind (or a malformed one). */
 function dpopThumbprint(cnf: unknown): string | undefined {
@@ -43,13 +44,7 @@ function dpopThumbprint(cnf: unknown): string | undefined {
   return members.length === 1 && typeof jkt === "string" && jkt !== "" ? jkt : undefined;
 }
 
-const bound = (claims: KeycloakClaims): boolean => Object.hasOwn(claims, "cnf");
-
-/** DPoP off: no key-bound token and no DPoP scheme gets through. The authorizer's default. */
-export const refuseKeyBinding: RequestCheck = ({ scheme, verified }) => {
-  if (bound(verified.claims)) throw new SenderConstrainedTokenError("token is bound to a key (cnf) and DPoP is off here");
-  if (scheme === "DPoP") throw new DpopNotEnabledError("the DPoP scheme is used and DPoP is off here");
-};
+const bound = isKeyBound;
 
 export interface KeyBindingOptions {
   readonly mode: DpopMode;

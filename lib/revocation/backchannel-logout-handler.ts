@@ -37,6 +37,8 @@ export interface BackchannelLogoutOptions {
   readonly jtiRetentionSeconds: number;
   /** Request bodies above this are refused before parsing. */
   readonly maxBodyBytes?: number;
+  /** A logout token with `sub` also ends the subject's other sessions (KEYCLOAK_LOGOUT_ENDS_ALL_SESSIONS). */
+  readonly endsAllSessions?: boolean;
 }
 
 const FORM = "application/x-www-form-urlencoded";
@@ -82,8 +84,11 @@ export function createBackchannelLogoutHandler(options: BackchannelLogoutOptions
       if (tokens.length !== 1 || tokens[0] === "") throw new LogoutRequestRejectedError("missing_logout_token", "the request carries no single logout_token");
       const logout = await verifier.verify(tokens[0] as string);
       const keepUntil = logout.iat + options.retentionSeconds;
+      // The subject too when configured: Keycloak's admin sign-out of a user with several
+      // sessions names only one of them (KEYCLOAK_LOGOUT_ENDS_ALL_SESSIONS).
+      const wholeSubject = logout.sub !== undefined && (logout.sid === undefined || options.endsAllSessions === true);
       if (logout.sid !== undefined) await stored(writer.revokeSession(logout.issuer, logout.sid, logout.iat, keepUntil));
-      else await stored(writer.revokeSubject(logout.issuer, logout.sub as string, logout.iat, keepUntil));
+      if (wholeSubject) await stored(writer.revokeSubject(logout.issuer, logout.sub as string, logout.iat, keepUntil));
       if (!(await stored(writer.claimJti(logout.issuer, logout.jti, logout.iat, logout.iat + options.jtiRetentionSeconds)))) {
         throw new LogoutRequestRejectedError("logout_token_replayed", "this logout token was received before");
       }
@@ -91,7 +96,7 @@ export function createBackchannelLogoutHandler(options: BackchannelLogoutOptions
         route,
         realm: logout.realm,
         client: logout.client,
-        revoked: logout.sid !== undefined ? "session" : "subject",
+        revoked: wholeSubject ? (logout.sid !== undefined ? "session and subject" : "subject") : "session",
         kid: logout.kid,
       });
       return answer(200);

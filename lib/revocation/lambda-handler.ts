@@ -97,6 +97,7 @@ export function backchannelLogoutHandler(env: Env = process.env): (event: ProxyE
     logger,
     // An access token of the ended session lives at most its lifetime past the logout (plus the skew).
     retentionSeconds: config.maxTokenLifetimeSeconds + skew + 60,
+    endsAllSessions: config.logoutEndsAllSessions,
     // A replay passes the age check for at most maxAge + 2 skews past iat.
     jtiRetentionSeconds: config.logoutTokenMaxAgeSeconds + 2 * skew + 60,
   });

@@ -33,6 +33,8 @@ export function contractStackEnv(origin: string): Record<string, string> {
     KEYCLOAK_JWKS_MAX_AGE_SECONDS: String(CONTRACT_JWKS.maxAgeSeconds),
     KEYCLOAK_JWKS_COOLDOWN_SECONDS: String(CONTRACT_JWKS.cooldownSeconds),
     KEYCLOAK_REVOCATION_CACHE_SECONDS: String(CONTRACT_REVOCATION_CACHE_SECONDS),
+    // Keycloak's admin sign-out of a user with several sessions names one of them (docs/revocation.md).
+    KEYCLOAK_LOGOUT_ENDS_ALL_SESSIONS: "true",
   };
 }
 

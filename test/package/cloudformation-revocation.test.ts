@@ -108,10 +108,11 @@ describe("functions", () => {
     expect(route?.[1].AuthorizationType ?? "NONE").toBe("NONE");
   });
 
-  test("the authorizer bundle stays one file under 116 KB with the AWS SDK left to the runtime", async () => {
+  test("with revocation on the authorizer is functions/authorizer-full.ts, one file with the AWS SDK left to the runtime", async () => {
+    expect(resource("AuthorizerLambdaFunction").Properties.Handler).toBe("functions/authorizer-full.handler");
     const entries = await listZip(join(prod.dir, "authorizer.zip"));
-    expect(entries.map((entry) => entry.name)).toEqual(["functions/authorizer.mjs"]);
-    // About 111 KB with DPoP, hints and many realms in it; the SDK alone would add several hundred.
+    expect(entries.map((entry) => entry.name)).toEqual(["functions/authorizer-full.mjs"]);
+    // About 108 KB with DPoP and revocation in it; the SDK alone would add several hundred.
     expect(entries[0]?.size).toBeLessThan(116 * 1024);
     const receiver = await listZip(join(prod.dir, "backchannelLogout.zip"));
     expect(receiver.map((entry) => entry.name)).toEqual(["functions/backchannel-logout.mjs"]);

@@ -69,6 +69,35 @@ describe.each<ApiKind>(["http", "rest"])("%s API events", (kind) => {
     expect(result.statusCode).toBe(200);
   });
 
+  test("KEYCLOAK_LOGOUT_ENDS_ALL_SESSIONS=true: a logout token with sid and sub ends the session and every token of the subject issued before it (Keycloak #22914)", async () => {
+    const endsAll = backchannelLogoutHandler({
+      KEYCLOAK_ISSUER: idp.issuer,
+      KEYCLOAK_LOGOUT_CLIENTS: "api-client",
+      KEYCLOAK_REVOCATION_TABLE: store.table,
+      KEYCLOAK_REVOCATION_ENDPOINT: store.endpoint,
+      KEYCLOAK_LOGOUT_ENDS_ALL_SESSIONS: "true",
+    });
+    const [sid, sub, iat] = [`session-${Math.random()}`, `subject-${Math.random()}`, now()];
+    output = captureOutput();
+    const result = await endsAll(logoutRequest(kind, form(logoutToken(key, idp.issuer, { claims: { sid, sub, iat } }))));
+    const recorded = output.records().find((line) => line.message === "logout recorded");
+    jest.restoreAllMocks();
+    expect(result.statusCode).toBe(200);
+    expect(recorded?.revoked).toBe("session and subject");
+    const items = await store.items();
+    expect(items.get(`sid#${idp.issuer}#${sid}`)?.revokedAt).toBe(iat);
+    expect(items.get(`sub#${idp.issuer}#${sub}`)?.revokedAt).toBe(iat);
+  });
+
+  test("by default a logout token with sid ends that session only, its subject's other sessions keep working", async () => {
+    const [sid, sub] = [`session-${Math.random()}`, `subject-${Math.random()}`];
+    const { result } = await post(kind, form(logoutToken(key, idp.issuer, { claims: { sid, sub } })));
+    expect(result.statusCode).toBe(200);
+    const items = await store.items();
+    expect(items.has(`sid#${idp.issuer}#${sid}`)).toBe(true);
+    expect(items.has(`sub#${idp.issuer}#${sub}`)).toBe(false);
+  });
+
   test("a logout token without sid revokes its subject: every token issued at or before its iat", async () => {
     const sub = `subject-${Math.random()}`;
     const iat = now();

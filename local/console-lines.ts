@@ -46,7 +46,10 @@ export function createConsoleFilter(): (line: string) => string | undefined {
       inAuthorizerTrace = true;
       return undefined;
     }
-    // The error the authorizer throws for API Gateway, printed with its stack or (stackless) in brackets.
+    // The error the authorizer throws for API Gateway, printed with its stack or (stackless) in
+    // brackets. serverless-offline prints it on stderr, our log lines go to stdout: the two may
+    // interleave, so the exact refusal is dropped wherever it lands.
+    if (/^× \[?Error: Unauthorized\]?$/.test(text)) return undefined;
     if (inAuthorizerTrace && (text.startsWith("× Error:") || text.startsWith("× [Error:") || text.startsWith("at "))) return undefined;
     inAuthorizerTrace = false;
     if (text.startsWith("Authorization function returned an error response")) return undefined;

@@ -16,8 +16,9 @@ const MAX_BYTES = 100 * 1024;
 
 let packaged: PackagedService;
 beforeAll(async () => {
-  // The deployed issuer, so nothing falls back to the local defaults of serverless.yml.
-  packaged = await packageService([], { KEYCLOAK_ISSUER: ISSUER });
+  // A deployed stage with its defaults (DPoP and revocation off), so nothing falls back to the
+  // local stage's settings of serverless.yml.
+  packaged = await packageService(["--stage", "prod", "--param", `keycloakIssuer=${ISSUER}`], { KEYCLOAK_ISSUER: "" });
 }, 120_000);
 afterAll(() => packaged?.remove());
 

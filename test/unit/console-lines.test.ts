@@ -33,6 +33,17 @@ describe("npm start's console", () => {
     ).toEqual(["401 GET /secured [HTTP API]  invalid_signature"]);
   });
 
+  test("the Unauthorized error is dropped also when a log line of stdout lands between it and its heading on stderr", () => {
+    expect(
+      shown([
+        '{"level":"WARN","message":"request refused","event":"rest-token","route":"GET /secured","reason":"malformed_token"}',
+        "× Unhandled exception in handler 'authorizer'.",
+        '{"_aws":{"Timestamp":1,"CloudWatchMetrics":[]},"kind":"jwks","KeyFetches":1}',
+        "× [Error: Unauthorized]",
+      ]),
+    ).toEqual(["401 GET /secured [REST]  malformed_token"]);
+  });
+
   test("a request without Authorization names the route it was for", () => {
     expect(
       shown(["Running Authorization function for get /secured (λ: authorizer)", "× Identity Source is null for header authorization (λ: authorizer)"]),

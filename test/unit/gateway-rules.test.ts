@@ -9,6 +9,7 @@ import { API_ROUTES } from "../../functions/routes.js";
 import { enforceGatewayRules, GATEWAY_LIMITS, gatewayViolations } from "../../lib/apigateway/gateway-rules.js";
 import { eventKind } from "../../lib/apigateway/events.js";
 import { authorizerHandler } from "../../lib/lambda-handlers.js";
+import { offlineAuthorizer } from "../../local/offline/authorizer.js";
 import { routeTable } from "../../lib/routes/route.js";
 import { authorizerEvent, createTestAuthorizer, generateRsaKey, lambdaContext, mintAccessToken } from "../../lib/testing/index.js";
 import { captureOutput } from "../helpers/captured-output.js";
@@ -146,12 +147,12 @@ describe("enforced under serverless-offline only", () => {
     expect(reported).toHaveLength(2);
   });
 
-  test("IS_OFFLINE=true: an answer AWS would refuse (a policy ARN over 512 characters) is an ERROR line and a failure; without it the same answer goes out", async () => {
+  test("the local stack's authorizer (local/offline/authorizer.ts): an answer AWS would refuse (a policy ARN over 512 characters) is an ERROR line and a failure; the deployed one sends the same answer", async () => {
     const output = captureOutput();
     const routes = routeTable([{ method: "GET", path: `/${"long".repeat(120)}`, summary: "a route whose ARN outgrows API Gateway's limit" }]);
     const env = { KEYCLOAK_ISSUER: idp.issuer, KEYCLOAK_AUDIENCE: "secured-api" };
     const event = authorizerEvent("rest-token", `Bearer ${mintAccessToken(key, idp.issuer)}`);
-    const offline = authorizerHandler(routes, { ...env, IS_OFFLINE: "true" });
+    const offline = offlineAuthorizer(routes, { ...env, IS_OFFLINE: "true" });
     await expect(offline(event, lambdaContext())).rejects.toThrow(
       /^Authorizer answer API Gateway would refuse: policyDocument\.Statement\[0\]\.Resource has an ARN of 542 characters/,
     );
@@ -161,7 +162,7 @@ describe("enforced under serverless-offline only", () => {
     const deployed = authorizerHandler(routes, env);
     await expect(deployed(event, lambdaContext())).resolves.toMatchObject({ principalId: expect.any(String) });
     // Our usual answers pass offline.
-    await expect(authorizerHandler(API_ROUTES, { ...env, IS_OFFLINE: "true" })(event, lambdaContext())).resolves.toMatchObject({
+    await expect(offlineAuthorizer(API_ROUTES, { ...env, IS_OFFLINE: "true" })(event, lambdaContext())).resolves.toMatchObject({
       principalId: expect.any(String),
     });
   });

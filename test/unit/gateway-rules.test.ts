@@ -9,7 +9,7 @@ import { API_ROUTES } from "../../functions/routes.js";
 import { enforceGatewayRules, GATEWAY_LIMITS, gatewayViolations } from "../../lib/apigateway/gateway-rules.js";
 import { eventKind } from "../../lib/apigateway/events.js";
 import { authorizerHandler } from "../../lib/lambda-handlers.js";
-import { offlineAuthorizer } from "../../local/offline/authorizer.js";
+import { offlineAuthorizer } from "../../local/offline/offline-authorizer.js";
 import { routeTable } from "../../lib/routes/route.js";
 import { authorizerEvent, createTestAuthorizer, generateRsaKey, lambdaContext, mintAccessToken } from "../../lib/testing/index.js";
 import { captureOutput } from "../helpers/captured-output.js";

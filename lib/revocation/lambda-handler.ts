@@ -10,7 +10,6 @@ import type { AuthorizerConfig } from "../config/authorizer-config.js";
 import { loadLogoutReceiverConfig } from "../config/logout-receiver-config.js";
 import type { Env } from "../config/settings.js";
 import { createFetchJson } from "../keys/fetch-json.js";
-import { JwksCache } from "../keys/jwks-cache.js";
 import { createLogger, type Logger } from "../operations/logger.js";
 import { createLogoutTokenVerifier, type LogoutRealm } from "../token/logout-token-verifier.js";
 import { RealmVerifiers } from "../token/realm-verifiers.js";
@@ -18,6 +17,7 @@ import { createBackchannelLogoutHandler } from "./backchannel-logout-handler.js"
 import { createRevocationCheck } from "./revocation-check.js";
 import { createRevocationStore } from "./revocation-store.js";
 import { failOpenReporter } from "./revocation-telemetry.js";
+import { realmJwksCache } from "../keys/realm-jwks.js";
 
 /** The authorizer's revocation check, or none when KEYCLOAK_REVOCATION_TABLE is unset. */
 export function revocationChecks(config: AuthorizerConfig, logger: Logger, namespace: string | undefined): RequestCheck[] {
@@ -52,15 +52,7 @@ export function backchannelLogoutHandler(env: Env = process.env): (event: ProxyE
   const realms: RealmVerifiers<LogoutRealm> = new RealmVerifiers<LogoutRealm>({
     create: (realm) => ({
       realm,
-      keys: new JwksCache({
-        issuer: realm.issuer,
-        jwksUri: realm.fromPattern ? undefined : config.jwksUri,
-        sameOriginKeys: realm.fromPattern,
-        fetchJson,
-        maxAgeMs: config.jwksMaxAgeSeconds * 1000,
-        cooldownMs: config.jwksCooldownSeconds * 1000,
-        maxStaleMs: config.jwksMaxStaleSeconds * 1000,
-      }),
+      keys: realmJwksCache(realm, config, fetchJson),
       forgetAbsent: () => realms.forgetAbsent(realm),
     }),
     maxRealms: config.maxRealms,

@@ -43,13 +43,14 @@ import {
 } from "../errors.js";
 import { discoveryUrl } from "../keys/discovery.js";
 import { createFetchJson } from "../keys/fetch-json.js";
-import { JwksCache, type KeyFetch } from "../keys/jwks-cache.js";
+import type { JwksCache, KeyFetch } from "../keys/jwks-cache.js";
 import { isCanonicalEcdsaSignature } from "../keys/key-rules.js";
 import { assertCanonical, decodeJwt, type DecodedJwt } from "./jwt-decoder.js";
 import { translateError } from "./library-errors.js";
 import { RealmVerifiers } from "./realm-verifiers.js";
 import { isRsaPssAlgorithm, verifyRsaPss } from "./rsa-pss-signature.js";
 import { VerifiedTokenCache } from "./verified-token-cache.js";
+import { realmJwksCache } from "../keys/realm-jwks.js";
 
 export interface AccessTokenVerifier {
   /** Resolves with the verified token, or rejects with an AuthorizerError. */
@@ -132,16 +133,12 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     const keys =
       dependencies.jwksCache !== undefined && single !== undefined && realm.issuer === single.issuer
         ? dependencies.jwksCache
-        : new JwksCache({
-            issuer: realm.issuer,
-            jwksUri: realm.fromPattern ? undefined : config.jwksUri,
-            sameOriginKeys: realm.fromPattern,
+        : realmJwksCache(
+            realm,
+            config,
             fetchJson,
-            maxAgeMs: config.jwksMaxAgeSeconds * 1000,
-            cooldownMs: config.jwksCooldownSeconds * 1000,
-            maxStaleMs: config.jwksMaxStaleSeconds * 1000,
-            ...(dependencies.onKeyFetch === undefined ? {} : { onFetch: (fetch: KeyFetch) => dependencies.onKeyFetch?.({ ...fetch, realm: realm.name }) }),
-          });
+            dependencies.onKeyFetch === undefined ? undefined : (fetch: KeyFetch) => dependencies.onKeyFetch?.({ ...fetch, realm: realm.name }),
+          );
     keys.onChange(() => verified.clear());
     const rules = config.realmRules.get(realm.name);
     const audiences = [...(rules?.audiences ?? config.audiences)];

@@ -11,7 +11,7 @@ import { authorizationOf, eventKind, methodArnOf, type AuthorizerEvent, type Eve
 import { allowSimple, routePolicy } from "../apigateway/policy.js";
 import type { VerifiedToken } from "../claims.js";
 import { AuthorizerFailureError, InternalError, TokenRejectedError, UnsupportedEventError, withoutStack } from "../errors.js";
-import { refuseKeyBinding } from "../dpop/refuse-key-binding.js";
+import { refuseKeyBinding } from "./refuse-key-binding.js";
 import { SILENT, type DecisionObserver } from "../operations/decision-log.js";
 import type { RouteTable } from "../routes/route.js";
 import { translateError } from "../token/library-errors.js";

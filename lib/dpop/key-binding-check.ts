@@ -32,7 +32,7 @@ import type { RouteTable } from "../routes/route.js";
 import { createDpopProofVerifier } from "./dpop-proof.js";
 import type { ReplayStore } from "./replay-cache.js";
 import { normalizedRequestUrl } from "./request-url.js";
-import { isKeyBound, refuseKeyBinding } from "./refuse-key-binding.js";
+import { isKeyBound, refuseKeyBinding } from "../authorizer/refuse-key-binding.js";
 
 export { refuseKeyBinding };
 

@@ -127,6 +127,15 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
   // with the same skew, and is served only while its realm's keys are fresh.
   const verified = new VerifiedTokenCache<Verified>({ maxEntries: config.tokenCacheSize, clockSkewSeconds: skew });
 
+  /** A realm's claim rules (KEYCLOAK_REALM_RULES over the defaults): cheap, no state, no budget. */
+  const realmRules = (realm: TrustedRealm): RealmRules => {
+    const rules = config.realmRules.get(realm.name);
+    return {
+      allowedClients: new Set(rules?.allowedClients ?? config.allowedClients),
+      fieldRules: { issuer: realm.issuer, audience: [...(rules?.audiences ?? config.audiences)], graceSeconds: skew },
+    };
+  };
+
   /** What one realm needs to verify its tokens, built the first time a token names it. */
   const realmState = (realm: TrustedRealm): RealmState => {
     const single = config.issuers.single;
@@ -140,15 +149,14 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
             dependencies.onKeyFetch === undefined ? undefined : (fetch: KeyFetch) => dependencies.onKeyFetch?.({ ...fetch, realm: realm.name }),
           );
     keys.onChange(() => verified.clear());
-    const rules = config.realmRules.get(realm.name);
-    const audiences = [...(rules?.audiences ?? config.audiences)];
-    const allowedClients: ReadonlySet<string> = new Set(rules?.allowedClients ?? config.allowedClients);
+    const { allowedClients, fieldRules } = realmRules(realm);
+    const audiences = fieldRules.audience;
     const core = new DecodedJwtVerifier(
       // The jwksUri only shows up in aws-jwt-verify's messages: the key is resolved before it is asked.
       { issuer: realm.issuer, jwksUri: discoveryUrl(realm.issuer), audience: audiences, graceSeconds: skew },
       new ResolvedKey(),
     );
-    return { realm, keys, core, allowedClients, fieldRules: { issuer: realm.issuer, audience: audiences, graceSeconds: skew } };
+    return { realm, keys, core, allowedClients, fieldRules };
   };
   const realms = new RealmVerifiers<RealmState>({
     create: realmState,
@@ -160,7 +168,7 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
   const single = config.issuers.single === undefined ? undefined : realms.get(config.issuers.single);
 
   // The rest of the Keycloak access-token profile, after aws-jwt-verify's own claim rules.
-  const checkProfile = (payload: JwtPayload, state: RealmState): void => {
+  const checkProfile = (payload: JwtPayload, state: RealmRules): void => {
     if (payload.exp === undefined) throw new MissingExpError("token has no exp");
     if (payload.iat === undefined) throw new MissingIatError("token has no iat");
     if (payload.iat - skew > Date.now() / 1000) throw new IatInFutureError("token iat is in the future");
@@ -177,17 +185,22 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
   };
 
   /** The realm a token's `iss` names, if trusted: before any key lookup or fetch. */
-  const realmOf = (iss: unknown): RealmState => {
+  /**
+   * The trusted realm a token's `iss` names, and its state when already had. A new pattern realm's
+   * state (which spends the discovery budget) is made only once the token's claims passed, so
+   * that tokens refused anyway (expired, other audience...) cannot use the budget up.
+   */
+  const realmOf = (iss: unknown): { realm: TrustedRealm; held: RealmState | undefined } => {
     if (single !== undefined) {
       if (iss !== single.realm.issuer) throw new InvalidIssuerError("token iss is not a trusted issuer");
-      return single;
+      return { realm: single.realm, held: single };
     }
     // aws-jwt-verify caches each converted public key under the token's still unverified `iss`,
     // and each realm's keys are fetched from where its issuer points: only a trusted issuer ever
     // reaches either (lib/config/trusted-issuers.ts says which, and how strictly).
     const realm = config.issuers.match(iss);
     if (realm === undefined) throw new InvalidIssuerError("token iss is not a trusted issuer");
-    return realms.get(realm);
+    return { realm, held: realms.peek(realm) };
   };
 
   // Everything decidable from the token string alone, before any key lookup or crypto:
@@ -197,15 +210,16 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     if (token.length > config.maxTokenBytes) throw new TokenTooLargeError("token exceeds the size cap");
     const decoded = decodeJwt(token);
     checkHeader(decoded.header, allowedAlgorithms);
-    const state = realmOf(decoded.payload.iss);
+    const { realm, held } = realmOf(decoded.payload.iss);
+    const rules = held ?? realmRules(realm);
     try {
       assertCanonical(decoded);
-      withoutStack(() => validateJwtFields(decoded.payload, state.fieldRules));
-      checkProfile(decoded.payload, state);
+      withoutStack(() => validateJwtFields(decoded.payload, rules.fieldRules));
+      checkProfile(decoded.payload, rules);
     } catch (error) {
-      throw withRealm(translateError(error), state);
+      throw withRealmName(translateError(error), realm.name);
     }
-    return { decoded, state };
+    return { decoded, state: held ?? realms.get(realm) };
   };
 
   const verifiedToken = (decoded: DecodedJwt, state: RealmState, claims: JwtPayload): Verified => ({
@@ -289,13 +303,17 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
   };
 }
 
+/** The claim rules of one realm. */
+interface RealmRules {
+  readonly allowedClients: ReadonlySet<string>;
+  readonly fieldRules: { readonly issuer: string; readonly audience: string[]; readonly graceSeconds: number };
+}
+
 /** One realm's verification state. */
-interface RealmState {
+interface RealmState extends RealmRules {
   readonly realm: TrustedRealm;
   readonly keys: JwksCache;
   readonly core: DecodedJwtVerifier;
-  readonly allowedClients: ReadonlySet<string>;
-  readonly fieldRules: { readonly issuer: string; readonly audience: string[]; readonly graceSeconds: number };
 }
 
 /** A verified token with the realm state that verified it (the token cache's entries). */
@@ -306,7 +324,11 @@ interface Verified {
 
 /** Name the trusted realm on the error, for logs and metrics (bounded: trusted names only). */
 function withRealm<E extends AuthorizerError>(error: E, state: RealmState | undefined): E {
-  if (state !== undefined && error.realm === undefined) error.realm = state.realm.name;
+  return withRealmName(error, state?.realm.name);
+}
+
+function withRealmName<E extends AuthorizerError>(error: E, name: string | undefined): E {
+  if (name !== undefined && error.realm === undefined) error.realm = name;
   return error;
 }
 

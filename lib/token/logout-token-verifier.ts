@@ -21,6 +21,7 @@ import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
 import {
   IatInFutureError,
   InvalidIssuerError,
+  InvalidSignatureError,
   KeysUnavailableError,
   LogoutRequestRejectedError,
   MissingIatError,
@@ -35,6 +36,7 @@ import { isCanonicalEcdsaSignature } from "../keys/key-rules.js";
 import { checkHeader } from "./access-token-verifier.js";
 import { assertCanonical, decodeJwt } from "./jwt-decoder.js";
 import { translateError } from "./library-errors.js";
+import { isRsaPssAlgorithm, verifyRsaPss } from "./rsa-pss-signature.js";
 
 /** The event a back-channel logout token must carry (section 2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
@@ -143,20 +145,34 @@ export function createLogoutTokenVerifier(options: LogoutTokenVerifierOptions): 
         const decoded = decodeJwt(token);
         checkHeader(decoded.header, allowedAlgorithms);
         if (decoded.header.typ !== LOGOUT_TOKEN_HEADER_TYPE) refuse("invalid_logout_token_type", `logout token header typ is not ${LOGOUT_TOKEN_HEADER_TYPE}`);
-        // Before any key lookup, as for access tokens: only trusted issuers' keys are ever fetched or converted.
-        const trusted = options.realmOf(decoded.payload.iss);
-        if (trusted === undefined) throw new InvalidIssuerError("logout token iss is not a trusted issuer");
-        const { realm, keys } = trusted;
-        const fieldRules = { issuer: realm.issuer, audience, graceSeconds: skew };
+        const iss = decoded.payload.iss;
+        if (typeof iss !== "string") throw new InvalidIssuerError("logout token iss is not a trusted issuer");
+        const fieldRules = { issuer: iss, audience, graceSeconds: skew };
         assertCanonical(decoded);
         checkClaims(decoded.payload, fieldRules);
+        // After the claims (so that tokens refused anyway cannot spend a new realm's discovery
+        // budget) and before any key lookup, as for access tokens: only trusted issuers' keys are
+        // ever fetched or converted.
+        const trusted = options.realmOf(iss);
+        if (trusted === undefined) throw new InvalidIssuerError("logout token iss is not a trusted issuer");
+        const { realm, keys } = trusted;
         const kid = decoded.header.kid as string;
         const alg = decoded.header.alg as string;
         const key = keys.lookup(kid, alg) ?? (await keys.load(kid, alg).catch((error: unknown) => absentRealm(error, trusted)));
         if (alg.startsWith("ES") && !isCanonicalEcdsaSignature(alg, Buffer.from(decoded.signatureB64, "base64url"), options.ecdsaAllowHighS)) {
           throw new NonCanonicalTokenError("ECDSA signature is not in canonical (low-S, r || s) form");
         }
-        const payload = withoutStack(() => verifyJwtSync(token, key, fieldRules));
+        let payload: JwtPayload;
+        if (isRsaPssAlgorithm(alg)) {
+          // RSA-PSS realms (PS256/384/512), which aws-jwt-verify does not verify: as access tokens are.
+          if (!verifyRsaPss(alg, `${decoded.headerB64}.${decoded.payloadB64}`, Buffer.from(decoded.signatureB64, "base64url"), key)) {
+            throw new InvalidSignatureError("logout token signature does not verify");
+          }
+          payload = decoded.payload;
+          withoutStack(() => validateJwtFields(payload, fieldRules));
+        } else {
+          payload = withoutStack(() => verifyJwtSync(token, key, fieldRules));
+        }
         const { sid } = payload as { sid?: string };
         return {
           jti: payload.jti as string,

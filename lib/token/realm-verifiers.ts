@@ -48,6 +48,17 @@ export class RealmVerifiers<V> {
     return this.held.size;
   }
 
+  /**
+   * The realm's state when it is already had (an exact issuer's, built once without any budget;
+   * a held pattern realm's): for checks that must not spend the discovery budget.
+   */
+  peek(realm: TrustedRealm): V | undefined {
+    if (!realm.fromPattern) return this.get(realm);
+    const held = this.held.get(realm.issuer);
+    if (held !== undefined) held.used = true;
+    return held?.value;
+  }
+
   /** The realm's state; throws UnknownRealmError or RealmDiscoveryThrottledError for a pattern realm that cannot be had now. */
   get(realm: TrustedRealm): V {
     if (!realm.fromPattern) {
@@ -71,7 +82,8 @@ export class RealmVerifiers<V> {
     if (!this.takeDiscovery()) throw new RealmDiscoveryThrottledError("too many new realms this second: try again shortly");
     const value = this.options.create(realm);
     this.held.set(realm.issuer, { value, used: false });
-    if (this.held.size > this.options.maxRealms) this.evictOne();
+    // Never the realm just made: it would be discovered again at its next token.
+    if (this.held.size > this.options.maxRealms) this.evictOne(realm.issuer);
     return value;
   }
 
@@ -97,8 +109,9 @@ export class RealmVerifiers<V> {
     return true;
   }
 
-  private evictOne(): void {
+  private evictOne(keep: string): void {
     for (const [issuer, entry] of this.held) {
+      if (issuer === keep) continue;
       this.held.delete(issuer);
       if (!entry.used) return;
       entry.used = false;

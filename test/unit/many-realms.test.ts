@@ -183,6 +183,19 @@ describe("bounded: realms held, discoveries per second, absent realms", () => {
     expect(fetchesOfR1()).toBe(4);
   });
 
+  test("tokens refused by their claims (expired, another audience) spend no discovery budget: a real new realm right after is served", async () => {
+    const key = stub.create("fresh-tenant");
+    const verifier = createAccessTokenVerifier(testConfig(stub.pattern, { KEYCLOAK_REALM_DISCOVERIES_PER_SECOND: "2" }));
+    const past = Math.floor(Date.now() / 1000) - 3600;
+    for (let i = 0; i < 10; i += 1) {
+      const expired = accessToken(key, stub.issuer(`invented-${i}`), { claims: { iat: past, exp: past + 300 } });
+      expect(await rejectionCode(verifier, expired)).toBe("token_expired");
+      expect(await rejectionCode(verifier, accessToken(key, stub.issuer(`other-aud-${i}`), { claims: { aud: "another-api" } }))).toBe("invalid_audience");
+    }
+    expect(stub.requests).toEqual([]);
+    await expect(verifier.verify(accessToken(key, stub.issuer("fresh-tenant")))).resolves.toMatchObject({ realm: "fresh-tenant" });
+  });
+
   test("a flood of tokens naming 10,000 random realms fetches at most the discovery rate, and holds bounded memory", async () => {
     const key = generateRsaKey();
     const verifier = createAccessTokenVerifier(testConfig(stub.pattern, { KEYCLOAK_REALM_DISCOVERIES_PER_SECOND: "10", KEYCLOAK_MAX_REALMS: "50" }));
@@ -236,6 +249,18 @@ describe("bounded: realms held, discoveries per second, absent realms", () => {
     now += 61_000;
     expect(registry.get(pattern("c"))).toBe("c");
     expect(created).toEqual(["a", "b", "c", "c"]);
+  });
+
+  test("when every realm held was used, the one just added is not the one evicted", () => {
+    const registry = new RealmVerifiers<string>({ create: (trusted) => trusted.name, maxRealms: 2, discoveriesPerSecond: 100, unknownRealmMs: 0 });
+    const pattern = (name: string) => ({ issuer: `https://kc/realms/${name}`, name, fromPattern: true });
+    registry.get(pattern("a"));
+    registry.get(pattern("b"));
+    registry.get(pattern("a"));
+    registry.get(pattern("b"));
+    registry.get(pattern("c"));
+    expect(registry.peek(pattern("c"))).toBe("c");
+    expect(registry.size).toBe(2);
   });
 });
 

@@ -6,7 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { constants, generateKeyPairSync, randomUUID, sign } from "node:crypto";
+import { realmNameOf } from "../../lib/config/trusted-issuers.js";
+import { createFetchJson } from "../../lib/keys/fetch-json.js";
+import { realmJwksCache } from "../../lib/keys/realm-jwks.js";
 import { createAccessTokenVerifier, type AccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
+import { createLogoutTokenVerifier } from "../../lib/token/logout-token-verifier.js";
+import { logoutClaims } from "../helpers/logout-tokens.js";
 import { testConfig } from "../helpers/config.js";
 import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
 import { accessClaims, b64url, type TestKey } from "../helpers/tokens.js";
@@ -124,5 +129,30 @@ describe("one spelling per signature", () => {
     const [header, payload, signature] = token.split(".") as [string, string, string];
     const shortened = Buffer.from(signature, "base64url").subarray(1).toString("base64url");
     expect(await rejectionCode(verifier, `${header}.${payload}.${shortened}`)).toBe("invalid_signature");
+  });
+});
+
+describe("logout tokens of a PS256 realm (the back-channel logout receiver)", () => {
+  test("a PS256 logout token verifies; tampered, it is invalid_signature", async () => {
+    const realm = { issuer: idp.issuer, name: realmNameOf(idp.issuer), fromPattern: false };
+    const keysOfRealm = realmJwksCache(
+      realm,
+      { jwksUri: undefined, jwksMaxAgeSeconds: 300, jwksCooldownSeconds: 0, jwksMaxStaleSeconds: 0 },
+      createFetchJson({ timeoutMs: 2000, allowHttp: true }),
+    );
+    const logouts = createLogoutTokenVerifier({
+      realmOf: (iss) => (iss === idp.issuer ? { realm, keys: keysOfRealm } : undefined),
+      clients: ["api-client"],
+      algorithms: ["PS256"],
+      clockSkewSeconds: 30,
+      maxAgeSeconds: 120,
+      ecdsaAllowHighS: false,
+    });
+    const input = `${b64url({ alg: "PS256", typ: "logout+jwt", kid: keys.PS256.kid })}.${b64url(logoutClaims(idp.issuer))}`;
+    const signature = sign("sha256", Buffer.from(input), { key: keys.PS256.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+    const token = `${input}.${signature.toString("base64url")}`;
+    await expect(logouts.verify(token)).resolves.toMatchObject({ issuer: idp.issuer, sub: "5c0f8e0e-1d1a-4e4b-9b0a-6d2b3f1e9a01" });
+    const forged = `${b64url({ alg: "PS256", typ: "logout+jwt", kid: keys.PS256.kid })}.${b64url(logoutClaims(idp.issuer, { sub: "someone-else" }))}.${signature.toString("base64url")}`;
+    await expect(logouts.verify(forged)).rejects.toMatchObject({ code: "invalid_signature" });
   });
 });

@@ -46,6 +46,7 @@ export function judgeKey(jwk: JwkLike): KeyVerdict {
   } catch {
     return refuse("invalid_key_material");
   }
+  if (jwk.kty === "OKP" && isSmallOrderEdwardsPoint(jwk.crv, jwk.x)) return refuse("invalid_key_material");
   if (jwk.alg === undefined) return { algorithms: new Set(possible), problem: undefined };
   // A label that contradicts the material (an EC key marked RS256) means the JWKS is wrong: such a
   // key verifies nothing rather than whatever its label or the token claims.
@@ -108,4 +109,30 @@ export function isCanonicalEcdsaSignature(alg: string, signature: Buffer, allowH
   const s = BigInt(`0x${signature.subarray(curve.bytes).toString("hex")}`);
   if (r === 0n || s === 0n || r >= curve.order || s >= curve.order) return false;
   return allowHighS || s <= curve.order >> 1n;
+}
+
+/**
+ * Ed25519 and Ed448 public keys of small order (the identity, points of order 2, 4 or 8, and their
+ * non-canonical encodings): with such a key, signatures made without any private key verify (a
+ * zero signature, say). OpenSSL accepts them, so they are refused here, as libsodium does.
+ */
+const ED25519_P = 2n ** 255n - 19n;
+const ED25519_Y8 = 0x7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7n;
+const ED448_P = 2n ** 448n - 2n ** 224n - 1n;
+const SMALL_ORDER_Y: Readonly<Record<string, { readonly bytes: number; readonly ys: ReadonlySet<bigint> }>> = {
+  Ed25519: { bytes: 32, ys: new Set([0n, 1n, ED25519_P - 1n, ED25519_P, ED25519_P + 1n, ED25519_Y8, ED25519_P - ED25519_Y8]) },
+  Ed448: { bytes: 57, ys: new Set([0n, 1n, ED448_P - 1n, ED448_P, ED448_P + 1n]) },
+};
+
+export function isSmallOrderEdwardsPoint(crv: unknown, x: unknown): boolean {
+  const curve = typeof crv === "string" ? SMALL_ORDER_Y[crv] : undefined;
+  if (curve === undefined || typeof x !== "string") return false;
+  const encoded = Buffer.from(x, "base64url");
+  if (encoded.length !== curve.bytes) return false;
+  // Little-endian y; the top bit of the last byte is x's sign (Ed448: the whole last byte).
+  const y = Buffer.from(encoded);
+  if (curve.bytes === 57) y[56] = 0;
+  else y[31] = (y[31] as number) & 0x7f;
+  const value = BigInt(`0x${Buffer.from(y).reverse().toString("hex") || "0"}`);
+  return curve.ys.has(value);
 }

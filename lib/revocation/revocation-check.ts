@@ -16,7 +16,16 @@
  * per instance and period rather than one per request.
  */
 import type { RequestCheck } from "../authorizer/authorizer-handler.js";
-import { RevocationUnavailableError, SessionRevokedError } from "../errors.js";
+import { MalformedTokenError, RevocationUnavailableError, SessionRevokedError } from "../errors.js";
+
+/**
+ * Keycloak's `sid` and `sub` are UUIDs (36 characters); a store key also holds the issuer and must
+ * stay within DynamoDB's 2048-byte partition key. A longer or not well-formed value (a lone
+ * surrogate) would make the read itself fail, and a failed read backs every lookup of the instance
+ * off: so such a token is refused on its own, before any read.
+ */
+const MAX_SESSION_CLAIM = 255;
+const usable = (value: string): boolean => value.length <= MAX_SESSION_CLAIM && !/[\uD800-\uDFFF]/.test(value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""));
 import { sessionKey, subjectKey, type RevocationReader } from "./revocation-store.js";
 
 export interface RevocationCheckOptions {
@@ -106,6 +115,9 @@ export function createRevocationCheck(options: RevocationCheckOptions): RequestC
     if ((clearedUntil.get(claims) ?? 0) > at) return;
     const sid = typeof claims.sid === "string" && claims.sid !== "" ? claims.sid : undefined;
     const sub = typeof claims.sub === "string" && claims.sub !== "" ? claims.sub : undefined;
+    if ((sid !== undefined && !usable(sid)) || (sub !== undefined && !usable(sub))) {
+      throw new MalformedTokenError(`token sid or sub is over ${MAX_SESSION_CLAIM} characters or not well-formed: no session of Keycloak's`);
+    }
     const iat = claims.iat as number;
     const keys: string[] = [];
     if (sid !== undefined) {

@@ -129,6 +129,14 @@ function withKey(kind: Kind, jwk: Record<string, unknown>, alg: string, signer: 
   return { token, proofs: [`${input}.${signature.toString("base64url")}`] };
 }
 
+/** An Ed25519 key of small order, with the all-zero signature that such keys let through (no private key). */
+function smallOrderKey(kind: Kind, xHex: string): HostileRequest {
+  const jwk = { kty: "OKP", crv: "Ed25519", x: Buffer.from(xHex, "hex").toString("base64url") };
+  const token = boundTo(thumbprintOf(jwk));
+  const input = `${b64url({ typ: "dpop+jwt", alg: "EdDSA", jwk })}.${b64url(claimsFor(kind, token))}`;
+  return { token, proofs: [`${input}.${Buffer.alloc(64).toString("base64url")}`] };
+}
+
 const ecPrivate = (): Record<string, string> =>
   generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" }) as Record<string, string>;
 const rsaPrivate = (): Record<string, string> =>
@@ -176,6 +184,13 @@ const CASES: readonly Case[] = [
   ["a P-256 jwk under ES384", (kind) => withKey(kind, client.jwk, "ES384"), "dpop_proof_key_invalid"],
   ["an EC jwk under EdDSA", (kind) => withKey(kind, client.jwk, "EdDSA"), "dpop_proof_key_invalid"],
   ["an Ed25519 jwk under ES256", (kind) => withKey(kind, generateDpopKey("EdDSA").jwk, "ES256"), "dpop_proof_key_invalid"],
+  ["an Ed25519 jwk of small order (the identity) with a zero signature", (kind) => smallOrderKey(kind, `01${"00".repeat(31)}`), "dpop_proof_key_invalid"],
+  ["an Ed25519 jwk of small order (x all zero) with a zero signature", (kind) => smallOrderKey(kind, "00".repeat(32)), "dpop_proof_key_invalid"],
+  [
+    "an Ed25519 jwk of order 8 with a zero signature",
+    (kind) => smallOrderKey(kind, "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+    "dpop_proof_key_invalid",
+  ],
   ["a jwk labelled for another alg", (kind) => withKey(kind, { ...client.jwk, alg: "ES384" }, "ES256"), "dpop_proof_key_invalid"],
   ["a jwk for encryption (use enc)", (kind) => withKey(kind, { ...client.jwk, use: "enc" }, "ES256"), "dpop_proof_key_invalid"],
   ["a jwk for signing only (key_ops sign)", (kind) => withKey(kind, { ...client.jwk, key_ops: ["sign"] }, "ES256"), "dpop_proof_key_invalid"],

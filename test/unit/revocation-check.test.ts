@@ -79,6 +79,21 @@ describe.each(EVENT_KINDS)("%s events", (kind) => {
   });
 });
 
+describe("session claims no store can key", () => {
+  test("an over-long or not well-formed sid or sub is refused on its own (malformed_token), reads nothing, and costs other tokens nothing", async () => {
+    const handler = authorizerHandler(API_ROUTES, env());
+    const reads = store.count("BatchGetItem");
+    for (const claims of [{ sid: "s".repeat(3000) }, { sub: "u".repeat(256) }, { sid: "\ud800" }, { sub: "a\udc00b" }]) {
+      const { outcome, reason } = await decide(handler, "http-v2", accessToken(key, idp.issuer, { claims }));
+      expect([claims, outcome, reason]).toEqual([claims, "Unauthorized", "malformed_token"]);
+    }
+    expect(store.count("BatchGetItem")).toBe(reads);
+    // The next ordinary token is read and decided at once: no failure backoff was set off.
+    expect((await decide(handler, "http-v2", accessToken(key, idp.issuer, { claims: { sid: crypto.randomUUID(), sub: "😀-user" } }))).outcome).toBe("allowed");
+    expect(store.count("BatchGetItem")).toBe(reads + 1);
+  });
+});
+
 describe("the lookup cache", () => {
   test("one store read per sid per cache period per instance, however many requests and tokens; a revocation shows after the period", async () => {
     const handler = authorizerHandler(API_ROUTES, env({ KEYCLOAK_REVOCATION_CACHE_SECONDS: "1" }));

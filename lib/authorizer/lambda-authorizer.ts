@@ -17,6 +17,7 @@ import { createAuthorizerTelemetry } from "../operations/telemetry.js";
 import type { RouteTable } from "../routes/route.js";
 import { createAccessTokenVerifier } from "../token/access-token-verifier.js";
 import { createAuthorizerHandler, type AuthorizerResult, type RequestCheck } from "./authorizer-handler.js";
+import { checkRealmScopes } from "./realm-scope-check.js";
 
 /** What a feature is given to build its request check(s), once, at cold start. */
 export interface FeatureContext {
@@ -52,6 +53,7 @@ export function lambdaAuthorizer(routes: RouteTable, env: Env = process.env, fea
     );
   }
   const logger = createLogger();
+  checkRealmScopes(routes, config.issuers, logger);
   const telemetry = createAuthorizerTelemetry({
     logger,
     logClaims: config.logClaims,

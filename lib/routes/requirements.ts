@@ -23,7 +23,11 @@ export type Requirement =
 export const realmRole = (role: string): Requirement => ({ realmRole: role });
 export const clientRole = (client: string, role: string): Requirement => ({ clientRole: { client, role } });
 export const scope = (name: string): Requirement => ({ scope: name });
-/** The token was issued by this realm (its verified `iss` ends in `/realms/<name>`). */
+/**
+ * The token was issued by this realm: a name (its verified `iss` ends in `/realms/<name>`), or a
+ * whole issuer (`https://id.example.com/realms/acme`), which must be used when trusted issuers on
+ * several hosts could have a realm of that name (the authorizer refuses such a name at cold start).
+ */
 export const realm = (name: string): Requirement => ({ realm: name });
 /** The caller is a member of this Keycloak organization (the `organization` claim, list or map form). */
 export const organization = (alias: string): Requirement => ({ organization: alias });
@@ -47,7 +51,11 @@ export function isSatisfied(requirement: Requirement, claims: Readonly<Record<st
     const granted = claims.scope;
     return typeof granted === "string" && granted.split(" ").includes(requirement.scope);
   }
-  if ("realm" in requirement) return typeof claims.iss === "string" && claims.iss.endsWith(`/realms/${requirement.realm}`);
+  if ("realm" in requirement) {
+    if (typeof claims.iss !== "string") return false;
+    // A whole issuer is matched exactly; a name, as the issuer's last path segment.
+    return requirement.realm.includes("://") ? claims.iss === requirement.realm : claims.iss.endsWith(`/realms/${requirement.realm}`);
+  }
   if ("organization" in requirement) return organizationsOf(claims).includes(requirement.organization);
   if ("dpopBound" in requirement) {
     const cnf = Object.hasOwn(claims, "cnf") ? claims.cnf : undefined;
@@ -56,6 +64,27 @@ export function isSatisfied(requirement: Requirement, claims: Readonly<Record<st
   }
   if ("anyOf" in requirement) return requirement.anyOf.some((inner) => isSatisfied(inner, claims));
   return requirement.allOf.every((inner) => isSatisfied(inner, claims));
+}
+
+/**
+ * True when the requirement can only be met by tokens of realms it names (`realm(...)` on every
+ * path to a yes). With several trusted realms, a realm's own administrators can put any role,
+ * scope or organization into their tokens: a requirement that does not name the realm is met by
+ * every realm's.
+ */
+export function isRealmScoped(requirement: Requirement): boolean {
+  if ("realm" in requirement) return true;
+  if ("anyOf" in requirement) return requirement.anyOf.length > 0 && requirement.anyOf.every(isRealmScoped);
+  if ("allOf" in requirement) return requirement.allOf.some(isRealmScoped);
+  return false;
+}
+
+/** Every realm name or issuer that `realm(...)` names anywhere in the requirement. */
+export function realmsNamed(requirement: Requirement): string[] {
+  if ("realm" in requirement) return [requirement.realm];
+  if ("anyOf" in requirement) return requirement.anyOf.flatMap(realmsNamed);
+  if ("allOf" in requirement) return requirement.allOf.flatMap(realmsNamed);
+  return [];
 }
 
 /** True when the requirement names a DPoP binding anywhere (so the authorizer must take DPoP). */

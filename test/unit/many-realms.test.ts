@@ -10,7 +10,9 @@ import type { AddressInfo } from "node:net";
 import { loadAuthorizerConfig } from "../../lib/config/authorizer-config.js";
 import { parseTrustedIssuers } from "../../lib/config/trusted-issuers.js";
 import { ConfigError, RealmDiscoveryThrottledError } from "../../lib/errors.js";
-import { isSatisfied, organization, realm } from "../../lib/routes/requirements.js";
+import { checkRealmScopes } from "../../lib/authorizer/realm-scope-check.js";
+import { allOf, isSatisfied, organization, realm, realmRole, type Requirement } from "../../lib/routes/requirements.js";
+import { routeTable } from "../../lib/routes/route.js";
 import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { RealmVerifiers } from "../../lib/token/realm-verifiers.js";
 import { testConfig } from "../helpers/config.js";
@@ -278,5 +280,42 @@ describe("route requirements: the realm and Keycloak Organizations", () => {
     expect(isSatisfied(organization("acme-corp"), claims({ organization: ["beta"] }))).toBe(false);
     expect(isSatisfied(organization("acme-corp"), claims({ organization: "acme-corp" }))).toBe(false);
     expect(isSatisfied(organization("acme-corp"), claims({}))).toBe(false);
+  });
+});
+
+describe("route requirements against several trusted realms, at cold start", () => {
+  const routesWith = (requires: Requirement) => routeTable([{ method: "GET", path: "/r", summary: "r", requires }]);
+  const warnings = () => {
+    const lines: Array<Record<string, unknown>> = [];
+    return { logger: { warn: (message: string, fields: Record<string, unknown>) => lines.push({ message, ...fields }) } as never, lines };
+  };
+  const issuers = parseTrustedIssuers("https://id.example.com/realms/{realm},https://partner.example.org/realms/acme", [], []);
+
+  test("realm(name) that issuers on two hosts could both be is refused; the whole issuer is taken, and matched exactly", () => {
+    const { logger } = warnings();
+    expect(() => checkRealmScopes(routesWith(realm("acme")), issuers, logger)).toThrow(/realm\("acme"\), which several trusted issuers could be/);
+    expect(() => checkRealmScopes(routesWith(realm("https://partner.example.org/realms/acme")), issuers, logger)).not.toThrow();
+    expect(isSatisfied(realm("https://partner.example.org/realms/acme"), { iss: "https://id.example.com/realms/acme" })).toBe(false);
+    expect(isSatisfied(realm("https://partner.example.org/realms/acme"), { iss: "https://partner.example.org/realms/acme" })).toBe(true);
+    // A name only one of them can have is fine.
+    expect(() => checkRealmScopes(routesWith(realm("globex")), issuers, logger)).not.toThrow();
+  });
+
+  test("requirements that any realm's tokens can meet (roles, organizations) are named in one WARN line; realm-scoped ones are not", () => {
+    const { logger, lines } = warnings();
+    checkRealmScopes(
+      routeTable([
+        { method: "GET", path: "/org", summary: "o", requires: organization("acme-corp") },
+        { method: "GET", path: "/admin", summary: "a", requires: realmRole("admin") },
+        { method: "GET", path: "/scoped", summary: "s", requires: allOf(realm("globex"), realmRole("admin")) },
+        { method: "GET", path: "/open", summary: "any valid token" },
+      ]),
+      issuers,
+      logger,
+    );
+    expect(lines).toEqual([expect.objectContaining({ reason: "realm_unscoped_requirements", routes: "GET /org, GET /admin" })]);
+    const single = warnings();
+    checkRealmScopes(routesWith(realmRole("admin")), parseTrustedIssuers("https://id.example.com/realms/demo", [], []), single.logger);
+    expect(single.lines).toEqual([]);
   });
 });

@@ -39,16 +39,7 @@ export type RejectionCode =
   | "unknown_realm"
   // revocation (lib/revocation/): a session Keycloak ended, and the back-channel logout receiver's refusals
   | "session_revoked"
-  | "unsupported_media_type"
-  | "request_too_large"
-  | "missing_logout_token"
-  | "invalid_logout_token_type"
-  | "missing_jti"
-  | "stale_logout_token"
-  | "missing_logout_event"
-  | "nonce_in_logout_token"
-  | "missing_logout_subject"
-  | "logout_token_replayed"
+  | LogoutRejectionCode
   // DPoP (RFC 9449), lib/dpop/: the proof of possession that goes with a key-bound token.
   | "dpop_not_enabled"
   | "dpop_required"
@@ -73,6 +64,19 @@ export type RejectionCode =
 
 /** Server-side failures: the caller's credentials could not be judged (API Gateway 500). */
 export type FailureCode = "keys_unavailable" | "realm_discovery_throttled" | "internal_error" | "revocation_unavailable" | "dpop_replay_store_unavailable";
+
+/** The back-channel logout receiver's refusals (OpenID Connect Back-Channel Logout 1.0, section 2.6). */
+export type LogoutRejectionCode =
+  | "unsupported_media_type"
+  | "request_too_large"
+  | "missing_logout_token"
+  | "invalid_logout_token_type"
+  | "missing_jti"
+  | "stale_logout_token"
+  | "missing_logout_event"
+  | "nonce_in_logout_token"
+  | "missing_logout_subject"
+  | "logout_token_replayed";
 
 export type ErrorCode = RejectionCode | FailureCode | "invalid_config" | "missing_authorizer_context";
 
@@ -332,17 +336,7 @@ export class LogoutRequestRejectedError extends TokenRejectedError {
   override readonly name = "LogoutRequestRejectedError";
   readonly stage = "logout";
   constructor(
-    readonly code:
-      | "unsupported_media_type"
-      | "request_too_large"
-      | "missing_logout_token"
-      | "invalid_logout_token_type"
-      | "missing_jti"
-      | "stale_logout_token"
-      | "missing_logout_event"
-      | "nonce_in_logout_token"
-      | "missing_logout_subject"
-      | "logout_token_replayed",
+    readonly code: LogoutRejectionCode,
     message: string,
   ) {
     super(message);

@@ -11,6 +11,7 @@ import { startGuardProxy, type GuardProxy } from "./guard-proxy.js";
 import { DEFAULT_ISSUER, startProvider, type RunningProvider } from "./provider/index.js";
 import { LOCAL_AWS_ENV, startRevocationStore, type LocalRevocationStore } from "./revocation-store.js";
 import { discoveryUrl } from "../lib/keys/discovery.js";
+import { freeLoopbackPort } from "./keycloak/system.js";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SERVERLESS_BIN = fileURLToPath(new URL("../node_modules/serverless/bin/serverless.js", import.meta.url));
@@ -65,17 +66,8 @@ export async function providerAnswers(issuer: string, timeoutMs = 1500): Promise
   }
 }
 
-export async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A loopback port nothing listens on right now. */
+export const freePort = freeLoopbackPort;
 
 /** The issuer of KEYCLOAK_ISSUER's first entry; a `{realm}` pattern's with `realm` put in. */
 export function firstIssuer(configured: string, realm = "demo"): string {

@@ -35,12 +35,26 @@ export const dpop: Scenario = {
       return `${input}.${sign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
     };
 
+    // The same with an RS256 proof key: the issue's "one extra verify" (an RSA public-key operation, as the token's).
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const rsaJwk = rsa.publicKey.export({ format: "jwk" }) as Record<string, string>;
+    const rsaJkt = createHash("sha256")
+      .update(JSON.stringify({ e: rsaJwk.e, kty: rsaJwk.kty, n: rsaJwk.n }))
+      .digest("base64url");
+    const rsaHeader = b64url({ typ: "dpop+jwt", alg: "RS256", jwk: rsaJwk });
+    const rsaProof = (token: string): string => {
+      const input = `${rsaHeader}.${b64url({ jti: randomUUID(), htm: "GET", htu: HTU, iat: Math.floor(Date.now() / 1000), ath: createHash("sha256").update(token).digest("base64url") })}`;
+      return `${input}.${sign("sha256", Buffer.from(input), rsa.privateKey).toString("base64url")}`;
+    };
+
     const plain = await ctx.tokens(n);
     const bound = await ctx.tokens(n, { claims: { typ: "DPoP", cnf: { jkt } } });
     const reused = Array.from({ length: n }, (_, i) => bound[Math.floor(i / USES) * USES] as string);
     const boundForRefusal = await ctx.tokens(n, { claims: { typ: "DPoP", cnf: { jkt } } });
     // Signed now, for the whole scenario: the proof window is set wide enough to outlast it.
     const proofs = bound.map((token) => proof(token));
+    const rsaBound = await ctx.tokens(n, { claims: { typ: "DPoP", cnf: { jkt: rsaJkt } } });
+    const rsaProofs = rsaBound.map((token) => rsaProof(token));
     const reusedProofs = reused.map((token) => proof(token));
     const otherUrlProofs = boundForRefusal.map((token) => proof(token, HTU.replace("/secured", "/admin")));
 
@@ -59,11 +73,17 @@ export const dpop: Scenario = {
         handlerContender("plain", deployed, ctx.requests("http-v2", bearer), "allow"),
         handlerContender("plain.dpop-allowed", withDpop, ctx.requests("http-v2", bearer), "allow"),
         handlerContender("dpop", withDpop, dpopRequests(bound, proofs), "allow", { bytesTarget: ZERO_BYTES }),
+        handlerContender("dpop.rs256-proof", withDpop, dpopRequests(rsaBound, rsaProofs), "allow"),
         handlerContender("dpop.same-token", withDpop, dpopRequests(reused, reusedProofs), "allow"),
         handlerContender("reject-proof", withDpop, dpopRequests(boundForRefusal, otherUrlProofs), "refuse"),
       ],
       figures: [
         { contender: "dpop", baseline: "plain", target: DPOP_VS_PLAIN },
+        {
+          contender: "dpop.rs256-proof",
+          baseline: "plain",
+          about: "the same with an RS256 proof key: one more RSA verification, the thumbprint, ath, htu, the replay cache",
+        },
         { contender: "plain.dpop-allowed", baseline: "plain", about: "what DPoP support (KEYCLOAK_DPOP=allowed) costs a Bearer request" },
         { contender: "dpop.same-token", baseline: "plain", about: `a token used ${USES} times, a fresh proof each: the proof alone, the token from the cache` },
         { contender: "reject-proof", baseline: "dpop", target: NO_DEARER_THAN_ACCEPT },

@@ -39,6 +39,7 @@ export type RejectionCode =
   | "unknown_realm"
   // revocation (lib/revocation/): a session Keycloak ended, and the back-channel logout receiver's refusals
   | "session_revoked"
+  | "token_outlives_revocation"
   | LogoutRejectionCode
   // DPoP (RFC 9449), lib/dpop/: the proof of possession that goes with a key-bound token.
   | "dpop_not_enabled"
@@ -320,6 +321,12 @@ export class SenderConstrainedTokenError extends TokenRejectedError {
 export class SessionRevokedError extends TokenRejectedError {
   override readonly name = "SessionRevokedError";
   readonly code = "session_revoked";
+  readonly stage = "revocation";
+}
+/** With revocation on, a token whose lifetime (`exp - iat`) is longer than revocations are kept: its logout could be forgotten while it still verifies. */
+export class TokenOutlivesRevocationError extends TokenRejectedError {
+  override readonly name = "TokenOutlivesRevocationError";
+  readonly code = "token_outlives_revocation";
   readonly stage = "revocation";
 }
 /** The revocation store could not be read, so whether the session was ended is unknown (fail closed: 500). */

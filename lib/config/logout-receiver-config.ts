@@ -6,7 +6,7 @@
  */
 import { ConfigError } from "../errors.js";
 import { AUTHORIZER_SETTINGS, checkJwksUri, type SupportedAlgorithm } from "./authorizer-config.js";
-import { REVOCATION_ENDPOINT, REVOCATION_TABLE, REVOCATION_TIMEOUT_MS } from "./revocation-settings.js";
+import { MAX_TOKEN_LIFETIME_SECONDS, REVOCATION_ENDPOINT, REVOCATION_TABLE, REVOCATION_TIMEOUT_MS } from "./revocation-settings.js";
 import { flag, integer, list, readSettings, type Env, type SettingValues } from "./settings.js";
 
 const A = AUTHORIZER_SETTINGS;
@@ -30,13 +30,7 @@ export const LOGOUT_RECEIVER_SETTINGS = {
     max: 3600,
     unit: "s",
   }),
-  maxTokenLifetimeSeconds: integer("KEYCLOAK_MAX_TOKEN_LIFETIME_SECONDS", {
-    doc: "the longest access-token lifespan of the realm (and of any of its clients): each revocation is kept this long plus the skew and a minute (DynamoDB TTL), so the table never grows without bound",
-    fallback: 3600,
-    min: 60,
-    max: 86_400,
-    unit: "s",
-  }),
+  maxTokenLifetimeSeconds: MAX_TOKEN_LIFETIME_SECONDS,
   logoutEndsAllSessions: flag("KEYCLOAK_LOGOUT_ENDS_ALL_SESSIONS", {
     doc: "a logout token with `sub` ends every session of that user (tokens issued at or before it), not only its `sid`'s: for Keycloak 26, which, when an administrator signs out a user with several sessions, sends one logout token naming one of them (keycloak/keycloak#22914)",
     fallback: false,

@@ -24,6 +24,18 @@ export const REVOCATION_TIMEOUT_MS = integer("KEYCLOAK_REVOCATION_TIMEOUT_MS", {
   unit: "ms",
 });
 
+/**
+ * Both sides: the receiver keeps each revocation this long past the logout (plus the skew and a
+ * minute), and the authorizer, with revocation on, refuses tokens that would outlive their record.
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = integer("KEYCLOAK_MAX_TOKEN_LIFETIME_SECONDS", {
+  doc: "the longest access-token lifespan of the realm (and of any of its clients): each revocation is kept this long plus the skew and a minute (DynamoDB TTL), so the table never grows without bound; with revocation on, the authorizer refuses tokens whose `exp - iat` is longer (they would outlive their revocation)",
+  fallback: 3600,
+  min: 60,
+  max: 86_400,
+  unit: "s",
+});
+
 /** The authorizer's part: spread into AUTHORIZER_SETTINGS. */
 export const REVOCATION_SETTINGS = {
   revocationTable: REVOCATION_TABLE,
@@ -40,4 +52,5 @@ export const REVOCATION_SETTINGS = {
     fallback: false,
   }),
   revocationTimeoutMs: REVOCATION_TIMEOUT_MS,
+  maxTokenLifetimeSeconds: MAX_TOKEN_LIFETIME_SECONDS,
 } as const;

@@ -32,6 +32,7 @@ export function revocationChecks(config: AuthorizerConfig, logger: Logger, names
       reader,
       cacheMs: config.revocationCacheSeconds * 1000,
       failOpen: config.revocationFailOpen,
+      maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
       onFailOpen: failOpenReporter({ logger, ...(namespace ? { namespace } : {}) }),
     }),
   ];

@@ -16,7 +16,7 @@
  * per instance and period rather than one per request.
  */
 import type { RequestCheck } from "../authorizer/authorizer-handler.js";
-import { MalformedTokenError, RevocationUnavailableError, SessionRevokedError } from "../errors.js";
+import { MalformedTokenError, RevocationUnavailableError, SessionRevokedError, TokenOutlivesRevocationError } from "../errors.js";
 
 /**
  * Keycloak's `sid` and `sub` are UUIDs (36 characters); a store key also holds the issuer and must
@@ -36,6 +36,8 @@ export interface RevocationCheckOptions {
   readonly failOpen: boolean;
   /** Told of every request allowed without the store (failOpen); refusals are reported as the authorizer's failures. */
   readonly onFailOpen?: (error: RevocationUnavailableError) => void;
+  /** Tokens living longer (`exp - iat`) than revocations are kept are refused; none when absent. */
+  readonly maxTokenLifetimeSeconds?: number;
   /** Cached keys at most; the oldest go first. */
   readonly maxEntries?: number;
   readonly failureBackoffMs?: number;
@@ -115,6 +117,10 @@ export function createRevocationCheck(options: RevocationCheckOptions): RequestC
     if ((clearedUntil.get(claims) ?? 0) > at) return;
     const sid = typeof claims.sid === "string" && claims.sid !== "" ? claims.sid : undefined;
     const sub = typeof claims.sub === "string" && claims.sub !== "" ? claims.sub : undefined;
+    const maxLifetime = options.maxTokenLifetimeSeconds;
+    if (maxLifetime !== undefined && typeof claims.exp === "number" && typeof claims.iat === "number" && claims.exp - claims.iat > maxLifetime) {
+      throw new TokenOutlivesRevocationError(`token lives longer than KEYCLOAK_MAX_TOKEN_LIFETIME_SECONDS (${maxLifetime} s), past its revocation's record`);
+    }
     if ((sid !== undefined && !usable(sid)) || (sub !== undefined && !usable(sub))) {
       throw new MalformedTokenError(`token sid or sub is over ${MAX_SESSION_CLAIM} characters or not well-formed: no session of Keycloak's`);
     }

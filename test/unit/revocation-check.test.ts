@@ -79,6 +79,19 @@ describe.each(EVENT_KINDS)("%s events", (kind) => {
   });
 });
 
+describe("tokens that would outlive their revocation", () => {
+  test("with revocation on, exp - iat over KEYCLOAK_MAX_TOKEN_LIFETIME_SECONDS is refused (token_outlives_revocation); at it, allowed", async () => {
+    const handler = authorizerHandler(API_ROUTES, env({ KEYCLOAK_MAX_TOKEN_LIFETIME_SECONDS: "600" }));
+    const iat = now();
+    const long = await decide(handler, "http-v2", accessToken(key, idp.issuer, { claims: { iat, exp: iat + 601 } }));
+    expect([long.outcome, long.reason]).toEqual(["Unauthorized", "token_outlives_revocation"]);
+    expect((await decide(handler, "http-v2", accessToken(key, idp.issuer, { claims: { iat, exp: iat + 600 } }))).outcome).toBe("allowed");
+    // Revocation off: no such rule (nothing would be forgotten).
+    const off = authorizerHandler(API_ROUTES, { KEYCLOAK_ISSUER: idp.issuer, KEYCLOAK_AUDIENCE: TEST_AUDIENCE, KEYCLOAK_MAX_TOKEN_LIFETIME_SECONDS: "600" });
+    expect((await decide(off, "http-v2", accessToken(key, idp.issuer, { claims: { iat, exp: iat + 601 } }))).outcome).toBe("allowed");
+  });
+});
+
 describe("session claims no store can key", () => {
   test("an over-long or not well-formed sid or sub is refused on its own (malformed_token), reads nothing, and costs other tokens nothing", async () => {
     const handler = authorizerHandler(API_ROUTES, env());

@@ -12,9 +12,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { serverlessResolver, type Scalar } from "../local/serverless-variables.js";
 import { ROOT } from "./bundle.js";
-
-type Scalar = string | number | boolean | null;
 
 interface ServerlessYml {
   service: string;
@@ -37,41 +36,6 @@ export interface DeployedFunction {
   readonly nodeFlags: readonly string[];
 }
 
-const VARIABLE = /\$\{([^{}]+)\}/g;
-
-function fallbackOf(expression: string): string | undefined {
-  const comma = expression.indexOf(",");
-  if (comma === -1) return undefined;
-  const raw = expression.slice(comma + 1).trim();
-  const quoted = /^(['"])(.*)\1$/.exec(raw);
-  return quoted === null ? raw : (quoted[2] as string);
-}
-
-function resolver(stage: string, params: Record<string, Scalar>) {
-  const resolve = (value: Scalar, where: string, depth = 0): string => {
-    if (value === null) return "";
-    if (typeof value !== "string") return String(value);
-    if (depth > 10) throw new Error(`${where}: variables nest too deep`);
-    return value.replace(VARIABLE, (_, inner: string) => {
-      const expression = inner.trim();
-      const source = (expression.split(",")[0] as string).trim();
-      if (source.startsWith("param:")) {
-        const name = source.slice("param:".length);
-        if (!(name in params)) throw new Error(`${where}: \${${expression}} names no param of stage ${stage}`);
-        return resolve(params[name] as Scalar, `params.${name}`, depth + 1);
-      }
-      if (source === "sls:stage" || source === "opt:stage") return stage;
-      if (source.startsWith("env:") || source.startsWith("opt:") || source.startsWith("file(")) {
-        const fallback = fallbackOf(expression);
-        if (fallback === undefined) throw new Error(`${where}: \${${expression}} has no fallback to measure with`);
-        return resolve(fallback, where, depth + 1);
-      }
-      throw new Error(`${where}: bench/deployed-env.ts cannot resolve \${${expression}}`);
-    });
-  };
-  return resolve;
-}
-
 /** Lambda bootstrap (nodejs base image): new space = memory/10, semi space half of it, old space the rest. */
 export function lambdaNodeFlags(memoryMb: number): string[] {
   const newSpace = Math.floor(memoryMb / 10);
@@ -83,7 +47,8 @@ export async function deployedAuthorizer(issuer: string, options: { stage?: stri
   const functionKey = options.functionKey ?? "authorizer";
   const document = parse(await readFile(join(ROOT, "serverless.yml"), "utf8")) as ServerlessYml;
   const params = { ...(document.params?.default ?? {}), ...(document.params?.[stage] ?? {}) };
-  const resolve = resolver(stage, params);
+  // No shell: a stage is measured as serverless.yml declares it (`${env:...}` at its fallback).
+  const resolve = serverlessResolver(stage, params);
   const fn = document.functions[functionKey];
   if (fn === undefined) throw new Error(`serverless.yml has no function ${functionKey}`);
 

@@ -8,8 +8,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
-
-type Scalar = string | number | boolean | null;
+import { serverlessResolver, type Scalar } from "../serverless-variables.js";
 
 interface ServerlessYml {
   params?: Record<string, Record<string, Scalar>>;
@@ -27,16 +26,6 @@ export interface StageEnvironment {
   readonly cacheTtlSeconds: number;
 }
 
-const VARIABLE = /\$\{([^{}]+)\}/g;
-
-function fallbackOf(expression: string): string | undefined {
-  const comma = expression.indexOf(",");
-  if (comma === -1) return undefined;
-  const raw = expression.slice(comma + 1).trim();
-  const quoted = /^(['"])(.*)\1$/.exec(raw);
-  return quoted === null ? raw : (quoted[2] as string);
-}
-
 export async function stageEnvironment(
   root: string,
   stage: string,
@@ -45,28 +34,7 @@ export async function stageEnvironment(
 ): Promise<StageEnvironment> {
   const document = parse(await readFile(join(root, "serverless.yml"), "utf8")) as ServerlessYml;
   const params: Record<string, Scalar> = { ...(document.params?.default ?? {}), ...(document.params?.[stage] ?? {}), ...overrides };
-  const resolve = (value: Scalar, where: string, depth = 0): string => {
-    if (value === null) return "";
-    if (typeof value !== "string") return String(value);
-    if (depth > 10) throw new Error(`${where}: variables nest too deep`);
-    return value.replace(VARIABLE, (_, inner: string) => {
-      const expression = inner.trim();
-      const source = (expression.split(",")[0] as string).trim();
-      if (source.startsWith("param:")) {
-        const name = source.slice("param:".length);
-        if (!(name in params)) throw new Error(`${where}: \${${expression}} names no param of stage ${stage}`);
-        return resolve(params[name] as Scalar, `params.${name}`, depth + 1);
-      }
-      if (source === "sls:stage" || source === "opt:stage") return stage;
-      if (source.startsWith("env:")) {
-        const value = shell[source.slice("env:".length)];
-        if (value !== undefined) return value;
-      }
-      const fallback = fallbackOf(expression);
-      if (fallback === undefined) throw new Error(`${where}: \${${expression}} has no value and no fallback`);
-      return resolve(fallback, where, depth + 1);
-    });
-  };
+  const resolve = serverlessResolver(stage, params, shell);
   const fn = document.functions.authorizer;
   if (fn === undefined) throw new Error("serverless.yml has no function authorizer");
   const env: Record<string, string> = {};

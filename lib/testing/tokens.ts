@@ -11,9 +11,14 @@ export interface TestKey {
   readonly jwk: Record<string, string>;
 }
 
-/** A fresh RSA key (2048 bits, RS256, `use: sig` unless told otherwise). */
-export function generateRsaKey(options: { kid?: string; use?: "sig" | "enc"; alg?: string; bits?: number } = {}): TestKey {
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: options.bits ?? 2048 });
+/**
+ * A fresh RSA key (2048 bits, RS256, `use: sig` unless told otherwise). `keyPair` labels a pair
+ * made elsewhere instead (a suite that makes its pairs ahead, in parallel: each takes ~150 ms).
+ */
+export function generateRsaKey(
+  options: { kid?: string; use?: "sig" | "enc"; alg?: string; bits?: number; keyPair?: { privateKey: KeyObject; publicKey: KeyObject } } = {},
+): TestKey {
+  const { privateKey, publicKey } = options.keyPair ?? generateKeyPairSync("rsa", { modulusLength: options.bits ?? 2048 });
   const kid = options.kid ?? randomUUID();
   const exported = publicKey.export({ format: "jwk" }) as { n: string; e: string };
   return {

@@ -10,6 +10,12 @@ const readsReports = anyOf(clientRole("secured-api", "reader"), clientRole("secu
 
 export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/secured", summary: "The caller's verified claims" },
+  {
+    method: "GET",
+    path: "/secured/strict",
+    summary: "The caller's claims as Keycloak's token introspection gives them now: refused at once after a logout (a strict route)",
+    introspect: true,
+  },
   { method: "GET", path: "/admin", summary: "Administration (realm role admin)", requires: realmRole("admin") },
   { method: "GET", path: "/reports", summary: "Read reports (secured-api reader or writer)", requires: readsReports },
   { method: "POST", path: "/reports", summary: "Write a report (secured-api writer)", requires: clientRole("secured-api", "writer") },

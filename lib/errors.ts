@@ -41,6 +41,8 @@ export type RejectionCode =
   | "session_revoked"
   | "token_outlives_revocation"
   | LogoutRejectionCode
+  // token introspection (RFC 7662) on strict routes, lib/introspection/: Keycloak says the token is no longer active
+  | "token_inactive"
   // DPoP (RFC 9449), lib/dpop/: the proof of possession that goes with a key-bound token.
   | "dpop_not_enabled"
   | "dpop_required"
@@ -64,7 +66,13 @@ export type RejectionCode =
   | "dpop_proof_replayed";
 
 /** Server-side failures: the caller's credentials could not be judged (API Gateway 500). */
-export type FailureCode = "keys_unavailable" | "realm_discovery_throttled" | "internal_error" | "revocation_unavailable" | "dpop_replay_store_unavailable";
+export type FailureCode =
+  | "keys_unavailable"
+  | "realm_discovery_throttled"
+  | "internal_error"
+  | "revocation_unavailable"
+  | "dpop_replay_store_unavailable"
+  | "introspection_unavailable";
 
 /** The back-channel logout receiver's refusals (OpenID Connect Back-Channel Logout 1.0, section 2.6). */
 export type LogoutRejectionCode =
@@ -81,7 +89,20 @@ export type LogoutRejectionCode =
 
 export type ErrorCode = RejectionCode | FailureCode | "invalid_config" | "missing_authorizer_context";
 
-export type ErrorStage = "event" | "header" | "parse" | "keys" | "signature" | "claims" | "config" | "context" | "internal" | "revocation" | "logout" | "proof";
+export type ErrorStage =
+  | "event"
+  | "header"
+  | "parse"
+  | "keys"
+  | "signature"
+  | "claims"
+  | "config"
+  | "context"
+  | "internal"
+  | "revocation"
+  | "logout"
+  | "proof"
+  | "introspection";
 
 export abstract class AuthorizerError extends Error {
   abstract readonly code: ErrorCode;
@@ -334,6 +355,25 @@ export class RevocationUnavailableError extends AuthorizerFailureError {
   override readonly name = "RevocationUnavailableError";
   readonly code = "revocation_unavailable";
   readonly stage = "revocation";
+}
+// --- token introspection on strict routes (lib/introspection/) -------------------------------------
+/** Keycloak's introspection answered `active: false`: logged out, user disabled, consent revoked, or expired. */
+export class TokenInactiveError extends TokenRejectedError {
+  override readonly name = "TokenInactiveError";
+  readonly code = "token_inactive";
+  readonly stage = "introspection";
+}
+/** Keycloak's introspection endpoint could not be asked, or refused our client: a strict route is refused, never allowed (503). */
+export class IntrospectionUnavailableError extends AuthorizerFailureError {
+  override readonly name = "IntrospectionUnavailableError";
+  readonly code = "introspection_unavailable";
+  readonly stage = "introspection";
+  /** The HTTP status Keycloak answered, when it answered (401: our client's credentials). */
+  readonly httpStatus: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; httpStatus?: number }) {
+    super(message, options);
+    this.httpStatus = options?.httpStatus;
+  }
 }
 /**
  * A back-channel logout request or its logout token broke a rule of OpenID Connect Back-Channel

@@ -3,6 +3,7 @@
  * functions/*.ts export. Each reads and validates its configuration once (at cold start, when
  * the function module is imported) and builds its long-lived parts (keys, caches, logger) once.
  */
+import { strictRoutesFrom } from "./introspection/strict-routes.js";
 import type { APIGatewayProxyResult } from "aws-lambda";
 import type { ProxyEvent } from "./apigateway/events.js";
 import { lambdaAuthorizer, type LambdaAuthorizer } from "./authorizer/lambda-authorizer.js";
@@ -50,7 +51,15 @@ export function authorizerHandler(routes: RouteTable, env: Env = process.env, ex
  */
 export function protectedHandler(routes: RouteTable, handler: ProtectedHandler, env: Env = process.env) {
   const config = loadApiConfig(env);
-  return protect(handler, { routes, realm: config.realm, clockSkewSeconds: config.clockSkewSeconds, corsOrigins: config.corsOrigins, logger: createLogger() });
+  const strict = strictRoutesFrom(config);
+  return protect(handler, {
+    routes,
+    realm: config.realm,
+    clockSkewSeconds: config.clockSkewSeconds,
+    corsOrigins: config.corsOrigins,
+    logger: createLogger(),
+    ...(strict === undefined ? {} : { strict }),
+  });
 }
 
 /** The docs function: `GET /openapi.json`, `GET /docs` and Swagger UI's files. */

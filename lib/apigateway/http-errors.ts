@@ -6,13 +6,16 @@ export class HttpError extends Error {
   override readonly name = "HttpError";
   readonly expose = true;
   constructor(
-    readonly statusCode: 401 | 403,
+    readonly statusCode: 401 | 403 | 503,
     readonly body: { readonly error: string; readonly message: string },
     readonly headers: Readonly<Record<string, string>>,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: string },
   ) {
     super(JSON.stringify(body), options);
+    this.reason = options?.reason;
   }
+  /** For a 5xx: the reason code its log line carries (4xx answers are logged where decided). */
+  readonly reason: string | undefined;
 }
 
 /**
@@ -40,5 +43,18 @@ export function forbidden(realm: string, requirement: string): HttpError {
     403,
     { error: "insufficient_scope", message: `This route requires ${requirement}.` },
     { "WWW-Authenticate": bearerChallenge(realm, "insufficient_scope") },
+  );
+}
+
+/**
+ * 503: the API could not decide (Keycloak's introspection unreachable for a strict route).
+ * Refused, never allowed; the client may retry. Logged by the handler's error handler, with its cause.
+ */
+export function unavailable(reason: string, options: { cause?: unknown } = {}): HttpError {
+  return new HttpError(
+    503,
+    { error: "temporarily_unavailable", message: "The identity provider could not be asked about this token; try again shortly." },
+    { "Retry-After": "1" },
+    { ...options, reason },
   );
 }

@@ -8,6 +8,8 @@ import httpCors from "@middy/http-cors";
 import httpErrorHandler from "@middy/http-error-handler";
 import type { APIGatewayProxyResult, Context } from "aws-lambda";
 import type { ProxyEvent } from "../apigateway/events.js";
+import { HttpError } from "../apigateway/http-errors.js";
+import type { StrictRouteCheck } from "../introspection/strict-route-check.js";
 import type { Logger } from "../operations/logger.js";
 import type { RouteTable } from "../routes/route.js";
 import { routeAccess, type RouteAccessContext } from "./route-access.js";
@@ -22,6 +24,8 @@ export interface ProtectOptions {
   /** Origins allowed to call from a browser; none by default. */
   readonly corsOrigins?: readonly string[];
   readonly logger: Logger;
+  /** How strict routes (`introspect: true`) ask Keycloak; required when the table has one. */
+  readonly strict?: StrictRouteCheck;
 }
 
 /**
@@ -45,6 +49,11 @@ export function protect(handler: ProtectedHandler, options: ProtectOptions) {
           const status = (error as { statusCode?: unknown }).statusCode;
           const exposed = (error as { expose?: unknown }).expose === true;
           if (typeof status === "number" && status < 500 && exposed) return;
+          // A 5xx we answer on purpose (503: introspection unavailable) names its reason and cause.
+          if (error instanceof HttpError && error.reason !== undefined) {
+            logger.error("request failed", { reason: error.reason, error: (error.cause ?? error) as Error });
+            return;
+          }
           logger.error("request failed", { reason: "internal_error", error: error as Error });
         },
         fallbackMessage: JSON.stringify({ error: "internal_error" }),

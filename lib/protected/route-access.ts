@@ -11,10 +11,11 @@ import type middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { claimsFromEvent } from "../apigateway/context.js";
 import { routeOf, type ProxyEvent } from "../apigateway/events.js";
-import { forbidden, unauthorized } from "../apigateway/http-errors.js";
+import { forbidden, unauthorized, unavailable } from "../apigateway/http-errors.js";
 import type { KeycloakClaims } from "../claims.js";
 import { realmNameOf } from "../config/trusted-issuers.js";
-import { MissingAuthorizerContextError } from "../errors.js";
+import { IntrospectionUnavailableError, MissingAuthorizerContextError, TokenRejectedError } from "../errors.js";
+import type { StrictRouteCheck } from "../introspection/strict-route-check.js";
 import { HintLimiter, rolesHint } from "../operations/hints.js";
 import type { Logger } from "../operations/logger.js";
 import { describeRequirement, isSatisfied } from "../routes/requirements.js";
@@ -36,13 +37,42 @@ export interface RouteAccessOptions {
   /** The authorizer's clock skew, for the expiry check. */
   readonly clockSkewSeconds: number;
   readonly logger: Logger;
+  /** How strict routes (`introspect: true`) ask Keycloak; required when the table has one. */
+  readonly strict?: StrictRouteCheck;
 }
 
 export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<ProxyEvent, unknown, Error, RouteAccessContext & Context> {
   const { routes, realm, clockSkewSeconds, logger } = options;
+  const strictRoutes = routes.routes.filter((route) => route.introspect === true);
+  let strict = options.strict;
+  if (strictRoutes.length > 0 && strict === undefined) {
+    // Not a failed cold start: the other routes still work. Strict routes are refused (503), never
+    // served unchecked, and the operator is told once why.
+    logger.error("strict routes refused: token introspection is not configured", {
+      reason: "introspection_unavailable",
+      routes: strictRoutes.map((route) => `${route.method} ${route.path}`).join(", "),
+      hint: "set KEYCLOAK_INTROSPECTION_CLIENT_ID and KEYCLOAK_INTROSPECTION_CLIENT_SECRET to the API's confidential client (docs/revocation.md)",
+    });
+    strict = () => Promise.reject(new IntrospectionUnavailableError("token introspection is not configured"));
+  }
   // A token without any role claim is a realm setting to change (lib/operations/hints.ts): said at most once a minute.
   const hinted = new HintLimiter();
-  const routeAccessBefore: middy.MiddlewareFn<ProxyEvent, unknown, Error, RouteAccessContext & Context> = (request) => {
+  /** Keycloak's answer for a strict route: 401 when it says inactive, 503 when it cannot be asked. */
+  const introspected = async (check: StrictRouteCheck, event: ProxyEvent, verified: KeycloakClaims): Promise<KeycloakClaims> => {
+    try {
+      return await check(event, verified);
+    } catch (error) {
+      if (error instanceof TokenRejectedError) {
+        logger.warn("request refused", { reason: error.code, stage: "introspection" });
+        throw unauthorized(realm, { cause: error });
+      }
+      if (error instanceof IntrospectionUnavailableError) {
+        throw unavailable(error.code, { cause: error });
+      }
+      throw error;
+    }
+  };
+  const routeAccessBefore: middy.MiddlewareFn<ProxyEvent, unknown, Error, RouteAccessContext & Context> = async (request) => {
     let claims: KeycloakClaims;
     try {
       claims = claimsFromEvent(request.event);
@@ -69,6 +99,7 @@ export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<Pr
       });
       throw forbidden(realm, "a route declaration");
     }
+    if (route.introspect === true && strict !== undefined) claims = await introspected(strict, request.event, claims);
     if (route.requires !== undefined && !isSatisfied(route.requires, claims)) {
       // No claims in the log line: operators choose those for the authorizer's logs only.
       const hint = hinted.due("insufficient_rights") ? rolesHint(route.requires, claims) : undefined;

@@ -14,6 +14,12 @@ export interface Route {
   readonly path: string;
   readonly summary: string;
   readonly requires?: Requirement;
+  /**
+   * A strict route: every request's token is checked with Keycloak's token introspection (RFC
+   * 7662), which sees logouts, disabled users and revoked consents at once, and the route's
+   * requirement is judged on Keycloak's answer (lib/introspection/strict-route-check.ts).
+   */
+  readonly introspect?: boolean;
 }
 
 /** `GET /reports`: the form HTTP APIs use as `routeKey`. */

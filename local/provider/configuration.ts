@@ -39,6 +39,8 @@ export interface ConfigurationDeps {
   cookieKeys: string[];
   /** Absolute path of the login pages, e.g. `/realms/demo/login-actions`. */
   interactionsPath: string;
+  /** Told the full claims of each lightweight access token, for introspection (introspection.ts). */
+  rememberLightweight?: (jti: string, claims: Record<string, unknown>) => void;
 }
 
 /** Keycloak's client attribute for the access token signature algorithm (Advanced > Fine grain OpenID Connect configuration). */
@@ -107,6 +109,8 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       // Keycloak's "Backchannel logout URL" per client (clients.ts); the token itself is Keycloak's (backchannel-logout.ts).
       backchannelLogout: { enabled: true },
       userinfo: { enabled: true },
+      // Advertised in discovery as Keycloak does; answered by introspection.ts, which knows Keycloak's tokens.
+      introspection: { enabled: true },
       dPoP: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -118,7 +122,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     // DPoP (RFC 9449) as Keycloak 26.4 has it: no server nonces, proofs signed with any asymmetric
     // algorithm it verifies (its discovery's dpop_signing_alg_values_supported).
     enabledJWA: { dPoPSigningAlgValues: [...KEYCLOAK_DPOP_ALGORITHMS] },
-    formats: { customizers: { jwt: accessTokenCustomizer(realm) } },
+    formats: { customizers: { jwt: accessTokenCustomizer(realm, deps.rememberLightweight) } },
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? lifespans.accessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? lifespans.accessToken,

@@ -21,6 +21,7 @@ import { Provider } from "./oidc-provider.js";
 import { loadRealm, type Realm } from "./realm.js";
 import { effectiveScopes } from "./scopes.js";
 import { keycloakTokenEndpoint } from "./token-endpoint.js";
+import { handleIntrospection } from "./introspection.js";
 import { handleUserinfo } from "./userinfo.js";
 
 export const DEFAULT_ISSUER = "http://localhost:8080/realms/demo";
@@ -96,6 +97,12 @@ async function createRealmApp(realm: Realm, issuer: string): Promise<RealmApp> {
   const store = new MemoryStore();
   // Session ids ended by a logout: userinfo refuses their access tokens, as Keycloak's does.
   const endedSessions = new Set<string>();
+  // The full claims of lightweight access tokens, by jti, for introspection: the most recent ones.
+  const lightweightClaims = new Map<string, Record<string, unknown>>();
+  const rememberLightweight = (jti: string, claims: Record<string, unknown>): void => {
+    if (lightweightClaims.size >= 10_000) lightweightClaims.delete(lightweightClaims.keys().next().value as string);
+    lightweightClaims.set(jti, claims);
+  };
   let provider: Provider | undefined;
   let callback: ReturnType<Provider["callback"]> | undefined;
   const backchannel = { issuer: () => issuer, realm, keys };
@@ -106,6 +113,7 @@ async function createRealmApp(realm: Realm, issuer: string): Promise<RealmApp> {
       keys,
       cookieKeys,
       interactionsPath: `${issuerUrl.pathname}/login-actions`,
+      rememberLightweight,
     });
     config.adapter = store.adapterFactory();
     const next = new Provider(issuer, config);
@@ -158,6 +166,20 @@ async function createRealmApp(realm: Realm, issuer: string): Promise<RealmApp> {
             endedSessions.add(sid);
             await sendBackchannelLogouts(backchannel, { sub, sid, clientIds });
           },
+        },
+        req,
+        res,
+      );
+      return;
+    }
+    if (rest === ROUTES.introspection) {
+      await handleIntrospection(
+        {
+          issuer,
+          realm,
+          signingKeys: () => keys.publicSigningJwks(),
+          sessionEnded: (sid) => endedSessions.has(sid),
+          fullClaims: (jti) => lightweightClaims.get(jti),
         },
         req,
         res,

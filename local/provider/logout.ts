@@ -31,7 +31,7 @@ function send(res: ServerResponse, status: number, body?: Record<string, string>
   res.end(JSON.stringify(body));
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -43,7 +43,7 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 /** The client the request authenticates as (HTTP Basic or form fields), or undefined when it fails. */
-function authenticatedClient(realm: Realm, req: IncomingMessage, form: URLSearchParams): string | undefined {
+export function authenticatedClient(realm: Realm, req: IncomingMessage, form: URLSearchParams): string | undefined {
   let id = form.get("client_id") ?? undefined;
   let secret = form.get("client_secret") ?? undefined;
   const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];

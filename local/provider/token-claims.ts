@@ -53,7 +53,11 @@ function organizationClaim(realm: Realm, user: UserRepresentation, scopes: Reado
   return organizations.length > 0 ? { organization: organizations } : {};
 }
 
-export function accessTokenCustomizer(realm: Realm) {
+/**
+ * `remember` is told the full claims of each lightweight access token (by `jti`), for the
+ * embedded introspection endpoint (introspection.ts).
+ */
+export function accessTokenCustomizer(realm: Realm, remember?: (jti: string, claims: Record<string, unknown>) => void) {
   return (ctx: KoaContextWithOIDC | undefined, token: AccessToken | ClientCredentials, parts: JWTStructured): void => {
     const clientId = token.clientId;
     const client = clientId === undefined ? undefined : realm.client(clientId);
@@ -78,24 +82,6 @@ export function accessTokenCustomizer(realm: Realm) {
 
     parts.header = { typ: "JWT" };
     const subject = isServiceAccount || scopes.has("basic") ? { sub: userId(user) } : {};
-    if (client.attributes?.[LIGHTWEIGHT] === "true") {
-      const kept = realm.lightweightAudiences(clientId);
-      parts.payload = {
-        exp,
-        iat,
-        jti,
-        iss,
-        ...(kept.length === 0 ? {} : { aud: kept.length === 1 ? kept[0] : kept }),
-        ...(isServiceAccount ? subject : {}),
-        typ: dpopBound ? "DPoP" : "Bearer",
-        azp: clientId,
-        ...(sid ? { sid } : {}),
-        // The binding is no optional claim: a lightweight token keeps it.
-        ...(dpopBound ? { cnf: { jkt: cnf?.jkt } } : {}),
-        scope: scopeClaim(scopes),
-      };
-      return;
-    }
     // Rebuilt from scratch (not merged) so oidc-provider-only claims such as client_id for users go away.
     parts.payload = {
       exp,
@@ -126,5 +112,24 @@ export function accessTokenCustomizer(realm: Realm) {
           }
         : {}),
     };
+    if (client.attributes?.[LIGHTWEIGHT] === "true") {
+      // Keycloak's introspection answers a lightweight token with the claims it was issued without.
+      if (typeof jti === "string") remember?.(jti, parts.payload);
+      const kept = realm.lightweightAudiences(clientId);
+      parts.payload = {
+        exp,
+        iat,
+        jti,
+        iss,
+        ...(kept.length === 0 ? {} : { aud: kept.length === 1 ? kept[0] : kept }),
+        ...(isServiceAccount ? subject : {}),
+        typ: dpopBound ? "DPoP" : "Bearer",
+        azp: clientId,
+        ...(sid ? { sid } : {}),
+        // The binding is no optional claim: a lightweight token keeps it.
+        ...(dpopBound ? { cnf: { jkt: cnf?.jkt } } : {}),
+        scope: scopeClaim(scopes),
+      };
+    }
   };
 }

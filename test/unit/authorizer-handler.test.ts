@@ -63,6 +63,7 @@ describe.each(EVENT_KINDS)("%s events", (kind) => {
           Effect: "Allow",
           Resource: [
             `${api}/GET/secured`,
+            `${api}/GET/secured/strict`,
             `${api}/GET/admin`,
             `${api}/GET/reports`,
             `${api}/POST/reports`,

@@ -42,7 +42,7 @@ import {
 } from "./http.js";
 import { logoutToken } from "../helpers/logout-tokens.js";
 import { generateRsaKey } from "../helpers/tokens.js";
-import { CONTRACT_JWKS, CONTRACT_REVOCATION_CACHE_SECONDS, DPOP_CLIENT, NO_AUDIENCE_CLIENT, type ProviderUnderTest } from "./subject.js";
+import { CONTRACT_INTROSPECTION_CACHE_SECONDS, CONTRACT_JWKS, CONTRACT_REVOCATION_CACHE_SECONDS, DPOP_CLIENT, NO_AUDIENCE_CLIENT, type ProviderUnderTest } from "./subject.js";
 
 const OUTPUT = join(ROOT, "test-output");
 const API_KINDS = [
@@ -157,6 +157,10 @@ const DECISIONS: ReadonlyArray<readonly [caller: "alice" | "bob" | "service", me
   ["alice", "GET", "/secured", 200],
   ["bob", "GET", "/secured", 200],
   ["service", "GET", "/secured", 200],
+  // The strict route asks the realm's token introspection as secured-api: every live token passes.
+  ["alice", "GET", "/secured/strict", 200],
+  ["bob", "GET", "/secured/strict", 200],
+  ["service", "GET", "/secured/strict", 200],
   ["alice", "GET", "/admin", 200],
   ["bob", "GET", "/admin", 403],
   ["service", "GET", "/admin", 403],
@@ -664,6 +668,23 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest, opt
       expect(subject.output.slice(from).some((line) => line.includes('"logout refused"') && line.includes('"reason":"invalid_signature"'))).toBe(true);
       await sleep(windowMs);
       expect(await statuses(token)).toEqual([200, 200]);
+    }, 60_000);
+
+    test(`a strict route (token introspection) refuses alice's token once her session ends, with no polling: within its cache (${CONTRACT_INTROSPECTION_CACHE_SECONDS} s here), on both API kinds; bob's keeps working there`, async () => {
+      // A login in a later second than the logouts before (see above).
+      await sleep(1100);
+      const alice = await passwordGrant(subject.issuer, "alice");
+      const bob = await passwordGrant(subject.issuer, "bob");
+      const token = alice.access_token ?? "";
+      expect(await statuses(token, "/secured/strict")).toEqual([200, 200]);
+      const from = subject.output.length;
+      expect((await logout(subject.issuer, alice.refresh_token ?? "")).status).toBe(204);
+      await sleep(CONTRACT_INTROSPECTION_CACHE_SECONDS * 1000 + 100);
+      expect(await statuses(token, "/secured/strict")).toEqual([401, 401]);
+      // Refused by the realm's answer, or by the revocation check if its lookup cache ran out first.
+      const reasons = await Promise.all([loggedReason("token_inactive", from), loggedReason("session_revoked", from)]);
+      expect(reasons.some(Boolean)).toBe(true);
+      expect(await statuses(bob.access_token ?? "", "/secured/strict")).toEqual([200, 200]);
     }, 60_000);
 
     if (options.adminSignOut) {

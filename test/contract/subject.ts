@@ -19,6 +19,9 @@ export const NO_AUDIENCE_CLIENT: ClientCredentials = { id: "no-audience-client",
  */
 export const CONTRACT_REVOCATION_CACHE_SECONDS = 2;
 
+/** The protected handler's introspection cache in the contract's stack (strict routes). */
+export const CONTRACT_INTROSPECTION_CACHE_SECONDS = 1;
+
 /** The realm's confidential client with "Require DPoP bound tokens" (keycloak/realm-demo.json). */
 export const DPOP_CLIENT: ClientCredentials = { id: "dpop-client", secret: "dpop-client-secret" };
 
@@ -33,6 +36,7 @@ export function contractStackEnv(origin: string): Record<string, string> {
     KEYCLOAK_JWKS_MAX_AGE_SECONDS: String(CONTRACT_JWKS.maxAgeSeconds),
     KEYCLOAK_JWKS_COOLDOWN_SECONDS: String(CONTRACT_JWKS.cooldownSeconds),
     KEYCLOAK_REVOCATION_CACHE_SECONDS: String(CONTRACT_REVOCATION_CACHE_SECONDS),
+    KEYCLOAK_INTROSPECTION_CACHE_SECONDS: String(CONTRACT_INTROSPECTION_CACHE_SECONDS),
     // Keycloak's admin sign-out of a user with several sessions names one of them (docs/revocation.md).
     KEYCLOAK_LOGOUT_ENDS_ALL_SESSIONS: "true",
   };

@@ -42,7 +42,14 @@ import {
 } from "./http.js";
 import { logoutToken } from "../helpers/logout-tokens.js";
 import { generateRsaKey } from "../helpers/tokens.js";
-import { CONTRACT_INTROSPECTION_CACHE_SECONDS, CONTRACT_JWKS, CONTRACT_REVOCATION_CACHE_SECONDS, DPOP_CLIENT, NO_AUDIENCE_CLIENT, type ProviderUnderTest } from "./subject.js";
+import {
+  CONTRACT_INTROSPECTION_CACHE_SECONDS,
+  CONTRACT_JWKS,
+  CONTRACT_REVOCATION_CACHE_SECONDS,
+  DPOP_CLIENT,
+  NO_AUDIENCE_CLIENT,
+  type ProviderUnderTest,
+} from "./subject.js";
 
 const OUTPUT = join(ROOT, "test-output");
 const API_KINDS = [

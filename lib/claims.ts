@@ -21,4 +21,9 @@ export interface VerifiedToken {
   readonly realm: string;
   /** Its issuer, exactly as trusted. */
   readonly issuer: string;
+  /**
+   * A lightweight access token (no `aud` claim), accepted with KEYCLOAK_LIGHTWEIGHT_TOKENS for strict
+   * routes only: its audience and rights are judged on Keycloak's introspection answer.
+   */
+  readonly lightweight?: true;
 }

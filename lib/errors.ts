@@ -43,6 +43,7 @@ export type RejectionCode =
   | LogoutRejectionCode
   // token introspection (RFC 7662) on strict routes, lib/introspection/: Keycloak says the token is no longer active
   | "token_inactive"
+  | "lightweight_token_not_allowed"
   // DPoP (RFC 9449), lib/dpop/: the proof of possession that goes with a key-bound token.
   | "dpop_not_enabled"
   | "dpop_required"
@@ -361,6 +362,12 @@ export class RevocationUnavailableError extends AuthorizerFailureError {
 export class TokenInactiveError extends TokenRejectedError {
   override readonly name = "TokenInactiveError";
   readonly code = "token_inactive";
+  readonly stage = "introspection";
+}
+/** A lightweight access token (no `aud`) on a route that does not introspect: it carries nothing to judge it by. */
+export class LightweightTokenNotAllowedError extends TokenRejectedError {
+  override readonly name = "LightweightTokenNotAllowedError";
+  readonly code = "lightweight_token_not_allowed";
   readonly stage = "introspection";
 }
 /** Keycloak's introspection endpoint could not be asked, or refused our client: a strict route is refused, never allowed (503). */

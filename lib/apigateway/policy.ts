@@ -27,6 +27,22 @@ export function routePolicy(
   return { principalId, policyDocument: policyDocumentFor(table, rightsOf(table, claims), `${stage.api}/${stage.stage}/`), context };
 }
 
+/**
+ * The policy of a lightweight access token (KEYCLOAK_LIGHTWEIGHT_TOKENS): the strict routes
+ * (`introspect: true`) alone, whatever they require. It carries no roles to judge, so each strict
+ * route's handler judges Keycloak's introspection answer instead; every other route is denied.
+ * Built from the whole table, so that its patterns never cover another route.
+ */
+export function strictRoutesPolicy(
+  principalId: string,
+  stage: Pick<MethodArn, "api" | "stage">,
+  table: RouteTable,
+  context: AuthorizerContext,
+): APIGatewayAuthorizerResult {
+  const mask = table.routes.map((route) => (route.introspect === true ? "1" : "0")).join("");
+  return { principalId, policyDocument: policyDocumentFor(table, mask, `${stage.api}/${stage.stage}/`), context };
+}
+
 type PolicyDocument = APIGatewayAuthorizerResult["policyDocument"];
 
 /** Which routes the claims may call, as "1"/"0" per route; per claims object (shared by token-cache hits). */

@@ -8,7 +8,7 @@ import type { APIGatewayAuthorizerResult, APIGatewaySimpleAuthorizerWithContextR
 import { credentials, type AuthorizationScheme } from "../apigateway/authorization-header.js";
 import { toAuthorizerContext, type AuthorizerContext } from "../apigateway/context.js";
 import { authorizationOf, eventKind, methodArnOf, type AuthorizerEvent, type EventKind } from "../apigateway/events.js";
-import { allowSimple, routePolicy } from "../apigateway/policy.js";
+import { allowSimple, routePolicy, strictRoutesPolicy } from "../apigateway/policy.js";
 import type { VerifiedToken } from "../claims.js";
 import { AuthorizerFailureError, InternalError, TokenRejectedError, UnsupportedEventError, withoutStack } from "../errors.js";
 import { refuseKeyBinding } from "./refuse-key-binding.js";
@@ -96,7 +96,12 @@ export function createAuthorizerHandler({
       const authorizerContext = contextOf(verified);
       // HTTP API: the result cache is keyed by the token alone, so the answer must not depend on
       // the route; the protected handler enforces each route's requirement (lib/protected).
-      const result = arn === undefined ? allowSimple(authorizerContext) : routePolicy(verified.principal, arn, verified.claims, routes, authorizerContext);
+      const result =
+        arn === undefined
+          ? allowSimple(authorizerContext)
+          : verified.lightweight === true
+            ? strictRoutesPolicy(verified.principal, arn, routes, authorizerContext)
+            : routePolicy(verified.principal, arn, verified.claims, routes, authorizerContext);
       observer.allowed({
         kind,
         event,

@@ -52,6 +52,11 @@ export function lambdaAuthorizer(routes: RouteTable, env: Env = process.env, fea
       "KEYCLOAK_REVOCATION_TABLE is set, but this authorizer was built without revocation: deploy with --param revocation=true (infra/authorizer-entry.cjs), or use authorizerHandler",
     );
   }
+  if (config.lightweightTokens && !routes.routes.some((route) => route.introspect === true)) {
+    throw new ConfigError(
+      "KEYCLOAK_LIGHTWEIGHT_TOKENS is true, but no route has introspect: true: lightweight access tokens are accepted on strict routes only (docs/revocation.md)",
+    );
+  }
   const logger = createLogger();
   checkRealmScopes(routes, config.issuers, logger);
   const telemetry = createAuthorizerTelemetry({

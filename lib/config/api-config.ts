@@ -29,6 +29,9 @@ export const API_SETTINGS = {
     max: 10_000,
     unit: "ms",
   }),
+  audiences: list("KEYCLOAK_AUDIENCE", {
+    doc: "the authorizer's audiences (the same value): a lightweight access token's introspection answer must name one in `aud`",
+  }),
   allowHttp: AUTHORIZER_SETTINGS.allowHttp,
 } as const;
 

@@ -81,6 +81,10 @@ export const AUTHORIZER_SETTINGS = {
     max: 100_000,
   }),
   principalClaim: principalClaim(),
+  lightweightTokens: flag("KEYCLOAK_LIGHTWEIGHT_TOKENS", {
+    doc: "accept Keycloak's lightweight access tokens (no `aud` claim at all; no `sub`, no roles) on strict routes (`introspect: true`) only, which judge them on Keycloak's introspection answer; every other route refuses them",
+    fallback: false,
+  }),
   ecdsaAllowHighS: flag("KEYCLOAK_ECDSA_ALLOW_HIGH_S", {
     doc: "accept high-S ECDSA signatures too: Keycloak's Java signer does not normalise s, so a realm signing with ES* needs `true` (its tokens then have two spellings)",
     fallback: false,

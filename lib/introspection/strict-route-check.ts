@@ -12,14 +12,19 @@
 import { credentials } from "../apigateway/authorization-header.js";
 import { headerOf, type ProxyEvent } from "../apigateway/events.js";
 import type { KeycloakClaims } from "../claims.js";
-import { TokenInactiveError } from "../errors.js";
+import { InvalidAudienceError, InvalidTokenTypeError, TokenInactiveError } from "../errors.js";
 import type { Introspect } from "./introspection-client.js";
 
 export interface StrictRouteCheckOptions {
   readonly introspect: Introspect;
   readonly clockSkewSeconds: number;
+  /** KEYCLOAK_AUDIENCE: for a lightweight token (no `aud`), the answer's `aud` must name one. */
+  readonly audiences: readonly string[];
   readonly now?: () => number;
 }
+
+/** A lightweight access token carries no `aud` (the authorizer lets one through only with KEYCLOAK_LIGHTWEIGHT_TOKENS). */
+export const isLightweightToken = (claims: KeycloakClaims): boolean => !Object.hasOwn(claims, "aud");
 
 /** The claims a strict route works with: Keycloak's introspection answer for the request's token. */
 export type StrictRouteCheck = (event: ProxyEvent, verified: KeycloakClaims) => Promise<KeycloakClaims>;
@@ -35,10 +40,21 @@ export function strictRouteCheck(options: StrictRouteCheckOptions): StrictRouteC
     const claims = result.claims;
     // An answer about another token, or from another realm, would be worth nothing: the answer
     // must agree with what the authorizer verified wherever both name a value.
-    for (const name of ["iss", "sub", "sid", "jti"] as const) {
+    for (const name of ["iss", "sub", "sid", "jti", "azp"] as const) {
       if (claims[name] !== undefined && verified[name] !== undefined && claims[name] !== verified[name]) {
         throw new TokenInactiveError(`the introspection answer's ${name} differs from the token's`);
       }
+    }
+    if (isLightweightToken(verified)) {
+      // The token said nothing of its audience: Keycloak's answer must (its Audience mapper's
+      // "Add to token introspection"), as a full token's aud would.
+      const aud = claims.aud;
+      const named = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
+      if (!named.some((value) => typeof value === "string" && options.audiences.includes(value))) {
+        throw new InvalidAudienceError("the introspection answer for a lightweight token names none of KEYCLOAK_AUDIENCE");
+      }
+      if (claims.typ !== undefined && claims.typ !== "Bearer" && claims.typ !== "DPoP")
+        throw new InvalidTokenTypeError("the introspection answer's typ is neither Bearer nor DPoP");
     }
     const exp = typeof claims.exp === "number" ? claims.exp : verified.exp;
     if (typeof exp !== "number" || exp + options.clockSkewSeconds < now() / 1000) throw new TokenInactiveError("the token has expired");

@@ -24,5 +24,6 @@ export function strictRoutesFrom(config: ApiConfig): StrictRouteCheck | undefine
   return strictRouteCheck({
     introspect: cachedIntrospection(introspect, { periodMs: config.introspectionCacheSeconds * 1000, maxEntries: MAX_CACHED_TOKENS }),
     clockSkewSeconds: config.clockSkewSeconds,
+    audiences: config.audiences,
   });
 }

@@ -14,8 +14,8 @@ import { routeOf, type ProxyEvent } from "../apigateway/events.js";
 import { forbidden, unauthorized, unavailable } from "../apigateway/http-errors.js";
 import type { KeycloakClaims } from "../claims.js";
 import { realmNameOf } from "../config/trusted-issuers.js";
-import { IntrospectionUnavailableError, MissingAuthorizerContextError, TokenRejectedError } from "../errors.js";
-import type { StrictRouteCheck } from "../introspection/strict-route-check.js";
+import { IntrospectionUnavailableError, LightweightTokenNotAllowedError, MissingAuthorizerContextError, TokenRejectedError } from "../errors.js";
+import { isLightweightToken, type StrictRouteCheck } from "../introspection/strict-route-check.js";
 import { HintLimiter, rolesHint } from "../operations/hints.js";
 import type { Logger } from "../operations/logger.js";
 import { describeRequirement, isSatisfied } from "../routes/requirements.js";
@@ -98,6 +98,12 @@ export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<Pr
         route: wanted === undefined ? undefined : `${wanted.method} ${wanted.path}`,
       });
       throw forbidden(realm, "a route declaration");
+    }
+    if (route.introspect !== true && isLightweightToken(claims)) {
+      // Let through by the authorizer for strict routes only (KEYCLOAK_LIGHTWEIGHT_TOKENS): it
+      // carries no audience or roles for this route to judge.
+      logger.warn("request refused", { reason: "lightweight_token_not_allowed", stage: "handler", route: `${route.method} ${route.path}` });
+      throw unauthorized(realm, { cause: new LightweightTokenNotAllowedError("a lightweight access token on a route that does not introspect") });
     }
     if (route.introspect === true && strict !== undefined) claims = await introspected(strict, request.event, claims);
     if (route.requires !== undefined && !isSatisfied(route.requires, claims)) {

@@ -130,9 +130,12 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
   /** A realm's claim rules (KEYCLOAK_REALM_RULES over the defaults): cheap, no state, no budget. */
   const realmRules = (realm: TrustedRealm): RealmRules => {
     const rules = config.realmRules.get(realm.name);
+    const fieldRules = { issuer: realm.issuer, audience: [...(rules?.audiences ?? config.audiences)], graceSeconds: skew };
     return {
       allowedClients: new Set(rules?.allowedClients ?? config.allowedClients),
-      fieldRules: { issuer: realm.issuer, audience: [...(rules?.audiences ?? config.audiences)], graceSeconds: skew },
+      fieldRules,
+      // A lightweight token has no aud to check: its audience is the introspection answer's (lib/introspection).
+      lightweightFieldRules: config.lightweightTokens ? { ...fieldRules, audience: null } : undefined,
     };
   };
 
@@ -149,14 +152,13 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
             dependencies.onKeyFetch === undefined ? undefined : (fetch: KeyFetch) => dependencies.onKeyFetch?.({ ...fetch, realm: realm.name }),
           );
     keys.onChange(() => verified.clear());
-    const { allowedClients, fieldRules } = realmRules(realm);
+    const { allowedClients, fieldRules, lightweightFieldRules } = realmRules(realm);
     const audiences = fieldRules.audience;
-    const core = new DecodedJwtVerifier(
-      // The jwksUri only shows up in aws-jwt-verify's messages: the key is resolved before it is asked.
-      { issuer: realm.issuer, jwksUri: discoveryUrl(realm.issuer), audience: audiences, graceSeconds: skew },
-      new ResolvedKey(),
-    );
-    return { realm, keys, core, allowedClients, fieldRules };
+    // The jwksUri only shows up in aws-jwt-verify's messages: the key is resolved before it is asked.
+    const properties = { issuer: realm.issuer, jwksUri: discoveryUrl(realm.issuer), graceSeconds: skew };
+    const core = new DecodedJwtVerifier({ ...properties, audience: audiences }, new ResolvedKey());
+    const lightweightCore = lightweightFieldRules === undefined ? undefined : new DecodedJwtVerifier({ ...properties, audience: null }, new ResolvedKey());
+    return { realm, keys, core, lightweightCore, allowedClients, fieldRules, lightweightFieldRules };
   };
   const realms = new RealmVerifiers<RealmState>({
     create: realmState,
@@ -168,7 +170,7 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
   const single = config.issuers.single === undefined ? undefined : realms.get(config.issuers.single);
 
   // The rest of the Keycloak access-token profile, after aws-jwt-verify's own claim rules.
-  const checkProfile = (payload: JwtPayload, state: RealmRules): void => {
+  const checkProfile = (payload: JwtPayload, state: RealmRules, lightweight: boolean): void => {
     if (payload.exp === undefined) throw new MissingExpError("token has no exp");
     if (payload.iat === undefined) throw new MissingIatError("token has no iat");
     if (payload.iat - skew > Date.now() / 1000) throw new IatInFutureError("token iat is in the future");
@@ -178,11 +180,24 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     if (state.allowedClients.size > 0 && !(typeof payload.azp === "string" && state.allowedClients.has(payload.azp))) {
       throw new ClientNotAllowedError("token azp is not an allowed client");
     }
+    if (lightweight) {
+      // No sub: the caller is named by its session, or its client (principalOf). Keycloak always writes azp.
+      if (typeof payload.azp !== "string" || payload.azp === "") throw new MissingSubjectError("lightweight token has no azp to name the caller");
+      return;
+    }
     const principal = Object.hasOwn(payload, config.principalClaim) ? payload[config.principalClaim] : undefined;
     if (typeof principal !== "string" || principal === "") {
       throw new MissingSubjectError(`token has no ${config.principalClaim} claim to name the caller`);
     }
   };
+  /** Who the caller is: the principal claim; for a lightweight token without it, its session or its client. */
+  const principalOf = (claims: JwtPayload, lightweight: boolean): string => {
+    const principal = claims[config.principalClaim];
+    if (typeof principal === "string" && principal !== "") return principal;
+    return lightweight ? String(typeof claims.sid === "string" && claims.sid !== "" ? claims.sid : claims.azp) : String(principal);
+  };
+  /** With KEYCLOAK_LIGHTWEIGHT_TOKENS, a token with no aud claim at all (a wrong aud is still refused). */
+  const isLightweight = (payload: JwtPayload, rules: RealmRules): boolean => rules.lightweightFieldRules !== undefined && !Object.hasOwn(payload, "aud");
 
   /** The realm a token's `iss` names, if trusted: before any key lookup or fetch. */
   /**
@@ -205,35 +220,37 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
 
   // Everything decidable from the token string alone, before any key lookup or crypto:
   // size, form, header, issuer, canonical encoding, then every claim.
-  const decode = (token: string): { decoded: DecodedJwt; state: RealmState } => {
+  const decode = (token: string): { decoded: DecodedJwt; state: RealmState; lightweight: boolean } => {
     // Before any parsing: a hostile multi-megabyte token must cost nothing.
     if (token.length > config.maxTokenBytes) throw new TokenTooLargeError("token exceeds the size cap");
     const decoded = decodeJwt(token);
     checkHeader(decoded.header, allowedAlgorithms);
     const { realm, held } = realmOf(decoded.payload.iss);
     const rules = held ?? realmRules(realm);
+    const lightweight = isLightweight(decoded.payload, rules);
     try {
       assertCanonical(decoded);
-      withoutStack(() => validateJwtFields(decoded.payload, rules.fieldRules));
-      checkProfile(decoded.payload, rules);
+      withoutStack(() => validateJwtFields(decoded.payload, (lightweight ? rules.lightweightFieldRules : undefined) ?? rules.fieldRules));
+      checkProfile(decoded.payload, rules, lightweight);
     } catch (error) {
       throw withRealmName(translateError(error), realm.name);
     }
-    return { decoded, state: held ?? realms.get(realm) };
+    return { decoded, state: held ?? realms.get(realm), lightweight };
   };
 
-  const verifiedToken = (decoded: DecodedJwt, state: RealmState, claims: JwtPayload): Verified => ({
+  const verifiedToken = (decoded: DecodedJwt, state: RealmState, claims: JwtPayload, lightweight: boolean): Verified => ({
     token: {
       claims,
       claimsJson: decoded.payloadJson,
-      principal: claims[config.principalClaim] as string,
+      principal: principalOf(claims, lightweight),
       kid: decoded.header.kid as string,
       realm: state.realm.name,
       issuer: state.realm.issuer,
+      ...(lightweight ? { lightweight: true as const } : {}),
     },
     state,
   });
-  const verifyDecoded = (decoded: DecodedJwt, state: RealmState, key: JwkWithKid): Verified => {
+  const verifyDecoded = (decoded: DecodedJwt, state: RealmState, key: JwkWithKid, lightweight: boolean): Verified => {
     const alg = decoded.header.alg as string;
     // After the key lookup, so that a signature of another key type is reported as that
     // (key_algorithm_mismatch), not as an ill-formed ECDSA signature.
@@ -247,16 +264,18 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
       if (!verifyRsaPss(alg, `${decoded.headerB64}.${decoded.payloadB64}`, Buffer.from(decoded.signatureB64, "base64url"), key)) {
         throw new InvalidSignatureError("signature does not verify");
       }
-      withoutStack(() => validateJwtFields(decoded.payload, state.fieldRules));
-      return verifiedToken(decoded, state, decoded.payload);
+      withoutStack(() => validateJwtFields(decoded.payload, (lightweight ? state.lightweightFieldRules : undefined) ?? state.fieldRules));
+      return verifiedToken(decoded, state, decoded.payload, lightweight);
     }
     // aws-jwt-verify signals a bad signature or claim by throwing: without a stack, which refusals
     // never need (the price: an unexpected error from inside it arrives stackless too, still
     // logged by name and message as an internal_error).
+    const core = (lightweight ? state.lightweightCore : undefined) ?? state.core;
     return verifiedToken(
       decoded,
       state,
-      withoutStack(() => state.core.verifyWith(key, decoded)),
+      withoutStack(() => core.verifyWith(key, decoded)),
+      lightweight,
     );
   };
 
@@ -285,7 +304,7 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
         state = decodedToken.state;
         // Warm path: no promise hop before the crypto when the key is already known.
         const key = await keyFor(decodedToken.decoded, state);
-        const result = verifyDecoded(decodedToken.decoded, state, key);
+        const result = verifyDecoded(decodedToken.decoded, state, key, decodedToken.lightweight);
         // The crypto ran right after the key was known, with no await in between, so the result
         // belongs to the realm's current key set: safe to remember until a key set changes.
         verified.set(token, result, result.token.claims);
@@ -307,6 +326,8 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
 interface RealmRules {
   readonly allowedClients: ReadonlySet<string>;
   readonly fieldRules: { readonly issuer: string; readonly audience: string[]; readonly graceSeconds: number };
+  /** With KEYCLOAK_LIGHTWEIGHT_TOKENS: the same rules without the audience, for tokens with no aud claim. */
+  readonly lightweightFieldRules: { readonly issuer: string; readonly audience: null; readonly graceSeconds: number } | undefined;
 }
 
 /** One realm's verification state. */
@@ -314,6 +335,7 @@ interface RealmState extends RealmRules {
   readonly realm: TrustedRealm;
   readonly keys: JwksCache;
   readonly core: DecodedJwtVerifier;
+  readonly lightweightCore: DecodedJwtVerifier | undefined;
 }
 
 /** A verified token with the realm state that verified it (the token cache's entries). */

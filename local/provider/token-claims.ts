@@ -130,6 +130,11 @@ export function accessTokenCustomizer(realm: Realm, remember?: (jti: string, cla
         ...(dpopBound ? { cnf: { jkt: cnf?.jkt } } : {}),
         scope: scopeClaim(scopes),
       };
+      if (kept.length === 0) {
+        // oidc-provider refuses to sign a JWT access token without aud; Keycloak's lightweight
+        // tokens have none. A non-enumerable aud passes its check and stays out of the signed JSON.
+        Object.defineProperty(parts.payload, "aud", { value: FALLBACK_AUDIENCE, enumerable: false, writable: true, configurable: true });
+      }
     }
   };
 }

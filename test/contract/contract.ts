@@ -47,6 +47,7 @@ import {
   CONTRACT_JWKS,
   CONTRACT_REVOCATION_CACHE_SECONDS,
   DPOP_CLIENT,
+  LIGHTWEIGHT_CLIENT,
   NO_AUDIENCE_CLIENT,
   type ProviderUnderTest,
 } from "./subject.js";
@@ -517,6 +518,38 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest, opt
         expect(await loggedReason("dpop_token_not_bound", from)).toBe(true);
         expect((await call(plain, {}, "Bearer")).status).toBe(200);
       });
+    });
+  });
+
+  describe("lightweight access tokens (lightweight-client: Always use lightweight access token)", () => {
+    let token: string;
+    beforeAll(async () => {
+      const answer = await tokenRequest(subject.issuer, { grant_type: "password", username: "alice", password: "alice", scope: "openid" }, LIGHTWEIGHT_CLIENT);
+      if (answer.status !== 200) throw new Error(`lightweight-client password grant: ${answer.status} ${JSON.stringify(answer.body)}`);
+      token = answer.body.access_token ?? "";
+    });
+
+    test("the token carries no aud, no sub and no roles: only exp, iat, jti, iss, typ, azp, sid and scope", () => {
+      expect(Object.keys(payloadOf(token)).sort()).toEqual(["azp", "exp", "iat", "iss", "jti", "scope", "sid", "typ"]);
+    });
+
+    test("routes that do not introspect refuse it: REST by the authorizer's policy (403), HTTP API in the handler (401)", async () => {
+      const from = subject.output.length;
+      expect(await statuses(token)).toEqual([403, 401]);
+      expect(await statuses(token, "/reports")).toEqual([403, 401]);
+      expect(await loggedReason("lightweight_token_not_allowed", from)).toBe(true);
+    });
+
+    test("the strict route accepts it on both API kinds, with Keycloak's claims from introspection: aud, alice's sub, her roles", async () => {
+      for (const [, prefix] of API_KINDS) {
+        const { status, body } = await callApi(subject.stack.baseUrl, "GET", `${prefix}/secured/strict`, token);
+        expect(status).toBe(200);
+        const claims = body.claims as Record<string, unknown>;
+        expect([claims.aud].flat()).toContain("secured-api");
+        expect(claims.sub).toBe(users.alice);
+        expect((claims.realm_access as { roles?: string[] } | undefined)?.roles).toContain("admin");
+        expect(claims.sid).toBe(payloadOf(token).sid);
+      }
     });
   });
 

@@ -1,6 +1,6 @@
 /**
  * The embedded provider as the provider under test: a copy of the demo realm whose api-docs client
- * allows the test's origin, plus a client without the audience mapper, served by local/provider
+ * allows the test's origin, plus a client without the audience mapper and one of lightweight tokens, served by local/provider
  * through startStack (as `npm start` does when nothing answers at the issuer).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, startStack } from "../../local/stack.js";
 import { realmForDocsOrigin } from "../helpers/docs-stack.js";
-import { contractStackEnv, NO_AUDIENCE_CLIENT, type ProviderUnderTest } from "./subject.js";
+import { contractStackEnv, LIGHTWEIGHT_CLIENT_REPRESENTATION, NO_AUDIENCE_CLIENT, type ProviderUnderTest } from "./subject.js";
 
 export async function startEmbeddedSubject(): Promise<ProviderUnderTest & { stop(): Promise<void> }> {
   const port = await freePort();
@@ -25,6 +25,7 @@ export async function startEmbeddedSubject(): Promise<ProviderUnderTest & { stop
     serviceAccountsEnabled: true,
     directAccessGrantsEnabled: false,
   });
+  realm.clients.push(structuredClone(LIGHTWEIGHT_CLIENT_REPRESENTATION));
   realm.users.push({ username: `service-account-${NO_AUDIENCE_CLIENT.id}`, enabled: true, serviceAccountClientId: NO_AUDIENCE_CLIENT.id, realmRoles: [] });
   const workDir = await mkdtemp(join(tmpdir(), "kc-contract-"));
   const realmFile = join(workDir, "realm.json");

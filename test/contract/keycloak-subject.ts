@@ -7,7 +7,7 @@
  */
 import KcAdminClient from "@keycloak/keycloak-admin-client";
 import { freePort, startStack } from "../../local/stack.js";
-import { contractStackEnv, NO_AUDIENCE_CLIENT, type ProviderUnderTest, type SigningKeys } from "./subject.js";
+import { contractStackEnv, LIGHTWEIGHT_CLIENT_REPRESENTATION, NO_AUDIENCE_CLIENT, type ProviderUnderTest, type SigningKeys } from "./subject.js";
 
 export interface KeycloakUnderTest {
   readonly issuer: string;
@@ -109,6 +109,8 @@ export async function startKeycloakSubject(keycloak: KeycloakUnderTest): Promise
     standardFlowEnabled: false,
     directAccessGrantsEnabled: false,
   });
+
+  await client.clients.create(structuredClone(LIGHTWEIGHT_CLIENT_REPRESENTATION));
 
   const output: string[] = [];
   const stack = await startStack({ issuer: keycloak.issuer, port, lambdaPort: 0, env: contractStackEnv(docsOrigin), onOutput: (line) => output.push(line) });

@@ -22,6 +22,38 @@ export const CONTRACT_REVOCATION_CACHE_SECONDS = 2;
 /** The protected handler's introspection cache in the contract's stack (strict routes). */
 export const CONTRACT_INTROSPECTION_CACHE_SECONDS = 1;
 
+/** A confidential client with "Always use lightweight access token": its users' tokens carry no aud, sub or roles. */
+export const LIGHTWEIGHT_CLIENT: ClientCredentials = { id: "lightweight-client", secret: "lightweight-client-secret" };
+
+/**
+ * LIGHTWEIGHT_CLIENT as a Keycloak ClientRepresentation, which a realm file (the embedded
+ * provider) and the Admin REST API (Keycloak) take alike: password grant, and an Audience mapper
+ * for secured-api that is not marked "Add to lightweight access token" but is "Add to token introspection".
+ */
+export const LIGHTWEIGHT_CLIENT_REPRESENTATION = {
+  clientId: LIGHTWEIGHT_CLIENT.id,
+  secret: LIGHTWEIGHT_CLIENT.secret,
+  enabled: true,
+  protocol: "openid-connect",
+  publicClient: false,
+  clientAuthenticatorType: "client-secret",
+  standardFlowEnabled: false,
+  serviceAccountsEnabled: false,
+  directAccessGrantsEnabled: true,
+  fullScopeAllowed: true,
+  attributes: { "client.use.lightweight.access.token.enabled": "true" },
+  protocolMappers: [
+    {
+      name: "secured-api-audience",
+      protocol: "openid-connect",
+      protocolMapper: "oidc-audience-mapper",
+      consentRequired: false,
+      config: { "included.client.audience": "secured-api", "id.token.claim": "false", "access.token.claim": "true", "introspection.token.claim": "true" },
+    },
+  ],
+  defaultClientScopes: ["web-origins", "acr", "profile", "roles", "basic", "email"],
+};
+
 /** The realm's confidential client with "Require DPoP bound tokens" (keycloak/realm-demo.json). */
 export const DPOP_CLIENT: ClientCredentials = { id: "dpop-client", secret: "dpop-client-secret" };
 
@@ -37,6 +69,8 @@ export function contractStackEnv(origin: string): Record<string, string> {
     KEYCLOAK_JWKS_COOLDOWN_SECONDS: String(CONTRACT_JWKS.cooldownSeconds),
     KEYCLOAK_REVOCATION_CACHE_SECONDS: String(CONTRACT_REVOCATION_CACHE_SECONDS),
     KEYCLOAK_INTROSPECTION_CACHE_SECONDS: String(CONTRACT_INTROSPECTION_CACHE_SECONDS),
+    // LIGHTWEIGHT_CLIENT's tokens reach the strict routes.
+    KEYCLOAK_LIGHTWEIGHT_TOKENS: "true",
     // Keycloak's admin sign-out of a user with several sessions names one of them (docs/revocation.md).
     KEYCLOAK_LOGOUT_ENDS_ALL_SESSIONS: "true",
   };

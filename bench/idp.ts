@@ -4,7 +4,8 @@
  * `/realms/<name>/protocol/openid-connect/certs` (a signing key and an encryption key, as Keycloak
  * publishes them). Realms are created on demand, each with its own RSA key, so a scenario can ask
  * for several (a multi-realm flood). Requests are counted per realm; `GET /__bench/stats` returns
- * the counts, for processes that must wait until their keys were served.
+ * the counts, for processes that must wait until their keys were served. Its token introspection
+ * endpoint answers every token as live (for the secured function's strict routes).
  */
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,6 +14,8 @@ import { createRealmKey, type RealmKey } from "./tokens.js";
 export interface RealmCounts {
   discovery: number;
   jwks: number;
+  /** Token introspection requests (RFC 7662), answered `active: true` with the token's claims. */
+  introspection: number;
 }
 
 export interface Idp {
@@ -112,7 +115,7 @@ export async function startIdp(): Promise<Idp> {
       const key = createRealmKey(name, `${origin}/realms/${name}`, shareKeyWith === undefined ? undefined : realm(shareKeyWith).key);
       found = {
         key,
-        counts: { discovery: 0, jwks: 0 },
+        counts: { discovery: 0, jwks: 0, introspection: 0 },
         discovery: JSON.stringify(discoveryDocument(key.issuer)),
         jwks: JSON.stringify(key.jwks),
       };
@@ -127,6 +130,25 @@ export async function startIdp(): Promise<Idp> {
     const url = request.url ?? "";
     if (url === "/__bench/stats") {
       send(response, JSON.stringify(Object.fromEntries([...realms].map(([name, r]) => [name, r.counts]))));
+      return;
+    }
+    const introspection = /^\/realms\/([\w-]+)\/protocol\/openid-connect\/token\/introspect$/.exec(url);
+    if (introspection !== null && request.method === "POST") {
+      const asked = realms.get(introspection[1] as string);
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        if (asked === undefined) {
+          response.writeHead(404).end();
+          return;
+        }
+        asked.counts.introspection += 1;
+        // Keycloak verifies the token and reads the session: its own cost, not the API's. The
+        // stand-in answers what Keycloak answers for a live token: its claims, and active.
+        const token = new URLSearchParams(Buffer.concat(chunks).toString("utf8")).get("token") ?? "";
+        const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8") || "{}") as Record<string, unknown>;
+        send(response, JSON.stringify({ ...payload, client_id: payload.azp, token_type: "Bearer", active: true }));
+      });
       return;
     }
     const match = /^\/realms\/([\w-]+)\/(\.well-known\/openid-configuration|protocol\/openid-connect\/certs)$/.exec(url);

@@ -6,7 +6,7 @@
  *
  *   npm run bench                      warm scenarios, cold start, cold burst, token-cache memory
  *   npm run bench -- --profile         CPU profile of the handler (or BENCH_PROFILE=1)
- *   BENCH_ONLY=distinct,cold           suites (warm cold burst memory profile offline) or warm scenarios by name prefix
+ *   BENCH_ONLY=distinct,cold           suites (warm cold burst memory realms introspection profile offline) or warm scenarios by name prefix
  *   BENCH_RUNS=7                       measured rounds per figure (medians)
  *   BENCH_STAGE=prod                   the serverless.yml stage whose environment is measured
  *
@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import { bundleAuthorizer, buildChildScript, ROOT } from "./bundle.js";
 import { coldFigures } from "./cold.js";
 import type { BenchContext, SuiteResult } from "./context.js";
+import { introspectionFigures } from "./introspection.js";
 import { deployedAuthorizer } from "./deployed-env.js";
 import { TOKEN_CACHE_SIZE_WHEN_OFF, TOKEN_CACHE_VARIABLE } from "./events.js";
 import { startRevocationStore } from "../local/revocation-store.js";
@@ -33,9 +34,9 @@ import { SCENARIOS } from "./scenarios/index.js";
 import { formatHeader, formatLine, progress, type Figure } from "./stats.js";
 import { warmFigures } from "./warm.js";
 
-const SUITES = ["warm", "cold", "burst", "memory", "realms", "profile", "offline"] as const;
+const SUITES = ["warm", "cold", "burst", "memory", "realms", "introspection", "profile", "offline"] as const;
 type Suite = (typeof SUITES)[number];
-const DEFAULT_SUITES: readonly Suite[] = ["warm", "cold", "burst", "memory", "realms"];
+const DEFAULT_SUITES: readonly Suite[] = ["warm", "cold", "burst", "memory", "realms", "introspection"];
 
 const args = process.argv.slice(2);
 const profileFlag = args.includes("--profile") || process.env.BENCH_PROFILE === "1";
@@ -165,6 +166,7 @@ try {
   }
   if (suites.has("memory")) emit("memory", await memoryFigures(ctx));
   if (suites.has("realms")) emit("realms", await realmFigures(ctx));
+  if (suites.has("introspection")) emit("introspection", await introspectionFigures(ctx));
   if (suites.has("offline")) emit("offline", await offlineFigures(ctx));
   if (suites.has("profile")) {
     const profile = await profileFigures(ctx);

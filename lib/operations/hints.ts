@@ -135,7 +135,7 @@ function audienceHint(payload: Readonly<Record<string, unknown>>, settings: Hint
   const wanted = settings.audiences[0] ?? "your API's client id";
   const client = clientOf(payload);
   if (audiences.length === 0 && looksLightweight(payload)) {
-    return `token ${has}: it is a lightweight access token; turn on "Add to lightweight access token" on the Audience mapper (Included Client Audience: ${wanted}) of ${client}, or turn off its "Always use lightweight access token"`;
+    return `token ${has}: it is a lightweight access token; turn on "Add to lightweight access token" on the Audience mapper (Included Client Audience: ${wanted}) of ${client}, or turn off its "Always use lightweight access token", or accept such tokens on strict routes with KEYCLOAK_LIGHTWEIGHT_TOKENS=true (docs/revocation.md)`;
   }
   return `token ${has}, none of KEYCLOAK_AUDIENCE (${settings.audiences.join(", ")}): add an Audience mapper (Included Client Audience: ${wanted}) to ${client} or a client scope it uses, or set KEYCLOAK_AUDIENCE`;
 }

@@ -728,6 +728,25 @@ export function describeProviderContract(subjectOf: () => ProviderUnderTest, opt
     }, 60_000);
 
     if (options.adminSignOut) {
+      test("an administrator disables bob: Keycloak sends no logout, so plain routes keep accepting his token, but the strict route refuses it at once (introspection); enabled again, it passes", async () => {
+        await sleep(1100);
+        const bob = await passwordGrant(subject.issuer, "bob");
+        const token = bob.access_token ?? "";
+        const from = subject.output.length;
+        await subject.setUserEnabled?.(users.bob as string, false);
+        try {
+          await sleep(CONTRACT_INTROSPECTION_CACHE_SECONDS * 1000 + 100);
+          expect(await statuses(token, "/secured/strict")).toEqual([401, 401]);
+          expect(await loggedReason("token_inactive", from)).toBe(true);
+          // Not a logout: the JWT still verifies and no revocation was recorded.
+          expect(await statuses(token)).toEqual([200, 200]);
+        } finally {
+          await subject.setUserEnabled?.(users.bob as string, true);
+        }
+        await sleep(CONTRACT_INTROSPECTION_CACHE_SECONDS * 1000 + 100);
+        expect(await statuses(token, "/secured/strict")).toEqual([200, 200]);
+      }, 60_000);
+
       test("an administrator signs bob out (Admin REST API, as the console's Sign out): the tokens of both his sessions are refused on both API kinds within the window, alice's keeps working", async () => {
         // Two sessions: Keycloak 26 then sends one logout token naming one of them
         // (keycloak/keycloak#22914), which KEYCLOAK_LOGOUT_ENDS_ALL_SESSIONS turns into "all of bob's".

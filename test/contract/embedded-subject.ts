@@ -58,6 +58,7 @@ export async function startEmbeddedSubject(): Promise<ProviderUnderTest & { stop
     docsOrigin,
     refreshTokenReason: "malformed_token",
     signOutUser: undefined,
+    setUserEnabled: undefined,
     keys: {
       active: async () => provider.signingKeys.active(),
       add: () => provider.signingKeys.add(),

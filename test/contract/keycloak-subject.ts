@@ -110,7 +110,7 @@ export async function startKeycloakSubject(keycloak: KeycloakUnderTest): Promise
     directAccessGrantsEnabled: false,
   });
 
-  await client.clients.create(structuredClone(LIGHTWEIGHT_CLIENT_REPRESENTATION));
+  const { id: lightweightId } = await client.clients.create(structuredClone(LIGHTWEIGHT_CLIENT_REPRESENTATION));
 
   const output: string[] = [];
   const stack = await startStack({ issuer: keycloak.issuer, port, lambdaPort: 0, env: contractStackEnv(docsOrigin), onOutput: (line) => output.push(line) });
@@ -131,10 +131,15 @@ export async function startKeycloakSubject(keycloak: KeycloakUnderTest): Promise
     signOutUser: async (userId) => {
       await (await admin()).users.logout({ id: userId });
     },
+    // Admin console > Users > bob > "Enabled" off (or on again), through the Admin REST API.
+    setUserEnabled: async (userId, enabled) => {
+      await (await admin()).users.update({ id: userId }, { enabled });
+    },
     async stop() {
       await stack.stop();
       const cleanup = await admin();
       await cleanup.clients.del({ id: noAudienceId });
+      await cleanup.clients.del({ id: lightweightId });
     },
   };
 }

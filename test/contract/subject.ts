@@ -108,4 +108,6 @@ export interface ProviderUnderTest {
   readonly keys: SigningKeys;
   /** An administrator signs the user out of all sessions (Keycloak's admin console "Sign out"); undefined where the provider has no admin API. */
   readonly signOutUser: ((userId: string) => Promise<void>) | undefined;
+  /** An administrator disables (or enables) the user; undefined where the provider has no admin API. */
+  readonly setUserEnabled: ((userId: string, enabled: boolean) => Promise<void>) | undefined;
 }

@@ -18,8 +18,16 @@ export type AuthorizerContext = Record<string, string | number | boolean>;
  * `realm` (the issuing realm's name), `sub` and `azp` are copied as plain strings too, for mapping
  * templates and logs (`$context.authorizer.realm`).
  */
-export function toAuthorizerContext({ claims, claimsJson, realm }: Pick<VerifiedToken, "claims" | "claimsJson" | "realm">): AuthorizerContext {
+export function toAuthorizerContext({
+  claims,
+  claimsJson,
+  realm,
+  lightweight,
+}: Pick<VerifiedToken, "claims" | "claimsJson" | "realm"> & Partial<Pick<VerifiedToken, "lightweight">>): AuthorizerContext {
   const context: AuthorizerContext = { [CLAIMS_CONTEXT_KEY]: claimsJson, realm };
+  // KEYCLOAK_LIGHTWEIGHT_TOKENS: an HTTP API allows such a token on every route; an integration
+  // that is not a protected handler (which introspects or refuses it) must refuse it by this mark.
+  if (lightweight === true) context.lightweight = true;
   if (typeof claims.sub === "string") context.sub = claims.sub;
   if (typeof claims.azp === "string") context.azp = claims.azp;
   return context;

@@ -50,7 +50,11 @@ const rights = new WeakMap<KeycloakClaims, { table: RouteTable; mask: string }>(
 function rightsOf(table: RouteTable, claims: KeycloakClaims): string {
   const known = rights.get(claims);
   if (known !== undefined && known.table === table) return known.mask;
-  const mask = table.routes.map((route) => (route.requires === undefined || isSatisfied(route.requires, claims) ? "1" : "0")).join("");
+  // A strict route's requirement is judged on Keycloak's introspection answer, in the handler
+  // (lib/introspection): roles granted since the token was issued count there, so it is allowed here.
+  const mask = table.routes
+    .map((route) => (route.requires === undefined || route.introspect === true || isSatisfied(route.requires, claims) ? "1" : "0"))
+    .join("");
   rights.set(claims, { table, mask });
   return mask;
 }

@@ -23,7 +23,7 @@ export const API_SETTINGS = {
     unit: "s",
   }),
   introspectionTimeoutMs: integer("KEYCLOAK_INTROSPECTION_TIMEOUT_MS", {
-    doc: "the whole budget of one introspection request (and of the discovery that finds its endpoint); past it the request is refused with 503",
+    doc: "the whole budget of asking Keycloak about one token (the discovery that finds the endpoint, once per realm, included); past it the request is refused with 503",
     fallback: 1500,
     min: 100,
     max: 10_000,
@@ -32,6 +32,7 @@ export const API_SETTINGS = {
   audiences: list("KEYCLOAK_AUDIENCE", {
     doc: "the authorizer's audiences (the same value): a lightweight access token's introspection answer must name one in `aud`",
   }),
+  realmRules: AUTHORIZER_SETTINGS.realmRules,
   allowHttp: AUTHORIZER_SETTINGS.allowHttp,
 } as const;
 

@@ -21,6 +21,8 @@ export interface IntrospectionClientOptions {
   readonly clientSecret: string;
   readonly fetchJson: FetchJson;
   readonly postForm: PostForm;
+  /** The whole budget of one question, discovery included: past it, IntrospectionUnavailableError. */
+  readonly timeoutMs: number;
 }
 
 /** RFC 7662's Basic credentials: client id and secret each form-urlencoded first (RFC 6749 section 2.3.1). */
@@ -44,15 +46,26 @@ export function createIntrospectionClient(options: IntrospectionClientOptions): 
   };
   return async (token, issuer) => {
     let answer: unknown;
+    let deadline: NodeJS.Timeout | undefined;
     try {
-      const endpoint = await endpointOf(issuer);
-      answer = await options.postForm(endpoint, new URLSearchParams({ token, token_type_hint: "access_token" }), { authorization });
+      const asking = (async () => {
+        const endpoint = await endpointOf(issuer);
+        return options.postForm(endpoint, new URLSearchParams({ token, token_type_hint: "access_token" }), { authorization });
+      })();
+      // Each request has its own timeout; this bounds them together (discovery, a retry, the question).
+      const expired = new Promise<never>((_, reject) => {
+        deadline = setTimeout(() => reject(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+      });
+      asking.catch(() => undefined);
+      answer = await Promise.race([asking, expired]);
     } catch (error) {
       const httpStatus = error instanceof KeysUnavailableError ? error.httpStatus : undefined;
       throw new IntrospectionUnavailableError(`token introspection failed: ${(error as Error).message}`, {
         cause: error,
         ...(httpStatus === undefined ? {} : { httpStatus }),
       });
+    } finally {
+      clearTimeout(deadline);
     }
     if (typeof answer !== "object" || answer === null || Array.isArray(answer)) {
       throw new IntrospectionUnavailableError("token introspection answered something other than a JSON object");

@@ -10,17 +10,27 @@
  * how a lightweight access token, which carries almost none, gets any.
  */
 import { credentials } from "../apigateway/authorization-header.js";
-import { headerOf, type ProxyEvent } from "../apigateway/events.js";
+import { CLAIMS_CONTEXT_KEY } from "../apigateway/context.js";
+import { authorizerContextOf, headerOf, type ProxyEvent } from "../apigateway/events.js";
+import { realmNameOf } from "../config/trusted-issuers.js";
 import type { KeycloakClaims } from "../claims.js";
-import { InvalidAudienceError, InvalidTokenTypeError, TokenInactiveError } from "../errors.js";
+import { InvalidAudienceError, InvalidTokenTypeError, MalformedTokenError, TokenInactiveError } from "../errors.js";
 import type { Introspect } from "./introspection-client.js";
 
 export interface StrictRouteCheckOptions {
   readonly introspect: Introspect;
   readonly clockSkewSeconds: number;
-  /** KEYCLOAK_AUDIENCE: for a lightweight token (no `aud`), the answer's `aud` must name one. */
-  readonly audiences: readonly string[];
+  /**
+   * For a lightweight token (no `aud`), the audiences the answer's `aud` must name one of: the
+   * realm's own (KEYCLOAK_REALM_RULES), else KEYCLOAK_AUDIENCE, as the authorizer judges full tokens.
+   */
+  readonly audiencesOf: (realm: string) => readonly string[];
   readonly now?: () => number;
+}
+
+/** The claims text the authorizer put into the context (lib/apigateway/context.ts), as signed. */
+function verifiedClaimsJson(event: ProxyEvent): unknown {
+  return authorizerContextOf(event)?.[CLAIMS_CONTEXT_KEY];
 }
 
 /** A lightweight access token carries no `aud` (the authorizer lets one through only with KEYCLOAK_LIGHTWEIGHT_TOKENS). */
@@ -32,8 +42,14 @@ export type StrictRouteCheck = (event: ProxyEvent, verified: KeycloakClaims) => 
 export function strictRouteCheck(options: StrictRouteCheckOptions): StrictRouteCheck {
   const now = options.now ?? Date.now;
   return async (event, verified) => {
-    // The token the authorizer verified: API Gateway passes the Authorization header through.
+    // The token the authorizer verified: API Gateway passes the Authorization header through. It
+    // must be that very token (its payload segment is the context's claims text, byte for byte),
+    // so Keycloak is asked about what was verified and nothing else.
     const { token } = credentials(headerOf(event, "authorization"));
+    const segment = token.split(".")[1];
+    if (segment === undefined || Buffer.from(segment, "base64url").toString("utf8") !== verifiedClaimsJson(event)) {
+      throw new MalformedTokenError("the Authorization header's token is not the one the authorizer verified");
+    }
     const issuer = String(verified.iss);
     const result = await options.introspect(token, issuer);
     if (!result.active) throw new TokenInactiveError("Keycloak's introspection says the token is not active");
@@ -50,14 +66,16 @@ export function strictRouteCheck(options: StrictRouteCheckOptions): StrictRouteC
       // "Add to token introspection"), as a full token's aud would.
       const aud = claims.aud;
       const named = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
-      if (!named.some((value) => typeof value === "string" && options.audiences.includes(value))) {
-        throw new InvalidAudienceError("the introspection answer for a lightweight token names none of KEYCLOAK_AUDIENCE");
+      const audiences = options.audiencesOf(realmNameOf(issuer));
+      if (!named.some((value) => typeof value === "string" && audiences.includes(value))) {
+        throw new InvalidAudienceError("the introspection answer for a lightweight token names none of the realm's audiences");
       }
       if (claims.typ !== undefined && claims.typ !== "Bearer" && claims.typ !== "DPoP")
         throw new InvalidTokenTypeError("the introspection answer's typ is neither Bearer nor DPoP");
     }
     const exp = typeof claims.exp === "number" ? claims.exp : verified.exp;
     if (typeof exp !== "number" || exp + options.clockSkewSeconds < now() / 1000) throw new TokenInactiveError("the token has expired");
-    return { ...claims, iss: issuer } as KeycloakClaims;
+    // A copy: the cached answer is shared by later requests, and a handler may change what it gets.
+    return { ...structuredClone(claims), iss: issuer } as KeycloakClaims;
   };
 }

@@ -50,8 +50,9 @@ export function authenticatedClient(realm: Realm, req: IncomingMessage, form: UR
   if (basic !== undefined) {
     const decoded = Buffer.from(basic, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
-    id = decodeURIComponent(decoded.slice(0, colon));
-    secret = decodeURIComponent(decoded.slice(colon + 1));
+    // RFC 6749 2.3.1: each form-urlencoded first (a space is `+`).
+    id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, " "));
+    secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, " "));
   }
   const client = id === undefined ? undefined : realm.client(id);
   if (client === undefined) return undefined;

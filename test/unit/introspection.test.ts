@@ -88,6 +88,7 @@ describe("the introspection client (RFC 7662)", () => {
       clientSecret: secret,
       fetchJson: createFetchJson(http),
       postForm: createPostForm(http, "token introspection"),
+      timeoutMs: 1000,
     });
   };
 
@@ -118,6 +119,29 @@ describe("the introspection client (RFC 7662)", () => {
     await expect(client()("t", issuer)).rejects.toEqual(unavailable);
     discovery = () => ({ issuer: "https://elsewhere.example/realms/demo", introspection_endpoint: `${issuer}/protocol/openid-connect/token/introspect` });
     await expect(client()("t", issuer)).rejects.toEqual(unavailable);
+  });
+
+  test("the timeout bounds discovery and the question together", async () => {
+    const slow = createServer((_request, response) => {
+      setTimeout(() => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(discovery())), 400);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+    const slowIssuer = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/realms/demo`;
+    discovery = () => ({ issuer: slowIssuer, introspection_endpoint: `${slowIssuer}/protocol/openid-connect/token/introspect` });
+    const http = { timeoutMs: 500, allowHttp: false };
+    const introspect = createIntrospectionClient({
+      clientId: "secured-api",
+      clientSecret: "s",
+      fetchJson: createFetchJson(http),
+      postForm: createPostForm(http, "token introspection"),
+      timeoutMs: 600,
+    });
+    const started = performance.now();
+    // Each request (400 ms) is within its own 500 ms, but the two together are not within 600 ms.
+    await expect(introspect("t", slowIssuer)).rejects.toEqual(expect.objectContaining({ code: "introspection_unavailable" }));
+    expect(performance.now() - started).toBeLessThan(780);
+    slow.closeAllConnections();
+    await new Promise<void>((resolve) => slow.close(() => resolve()));
   });
 
   test("never sends a token or the secret over plain http off this machine", async () => {
@@ -208,11 +232,14 @@ describe.each(["rest", "http"] as const)("a strict route on the %s API", (api) =
   });
   const handler = (environment = env()) =>
     protectedHandler(ROUTES, async (_event, context) => ({ statusCode: 200, body: JSON.stringify({ claims: context.claims }) }), environment);
+  /** A token whose payload is what the authorizer put into the context (its header and signature are not read here). */
+  const tokenFor = (claims: Record<string, unknown>): string => `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.c2ln`;
+  const subjectOf = (token: string | null): unknown => JSON.parse(Buffer.from(String(token).split(".")[1] ?? "", "base64url").toString() || "{}").sub;
   const call = async (
     h: ReturnType<typeof handler>,
     route: string,
     claims: Record<string, unknown>,
-    token = "the.access.token",
+    token = tokenFor(claims),
   ): Promise<APIGatewayProxyResult> =>
     (await h(protectedEvent(api, { route, claims, headers: { Authorization: `Bearer ${token}` } }) as never, lambdaContext())) as APIGatewayProxyResult;
 
@@ -220,7 +247,7 @@ describe.each(["rest", "http"] as const)("a strict route on the %s API", (api) =
     answer = (form) => ({
       status: 200,
       body:
-        form.get("token") === "the.access.token"
+        subjectOf(form.get("token")) === "alice-id"
           ? { ...claimsOf({ resource_access: { "secured-api": { roles: ["writer"] } } }), active: true, username: "alice" }
           : { active: false },
     });
@@ -243,8 +270,31 @@ describe.each(["rest", "http"] as const)("a strict route on the %s API", (api) =
     expect(response.statusCode).toBe(401);
     expect(response.headers?.["WWW-Authenticate"] ?? response.headers?.["www-authenticate"]).toContain('error="invalid_token"');
     expect(output.records().some((record) => record.reason === "token_inactive" && record.stage === "introspection")).toBe(true);
-    expect(output.text()).not.toContain("the.access.token");
+    expect(output.text()).not.toContain(tokenFor(claimsOf()).split(".")[1]?.slice(0, 40));
     expect((await call(h, "/secured", claimsOf())).statusCode).toBe(200);
+    expect(asked).toHaveLength(1);
+  });
+
+  test("the Authorization header must carry the very token the authorizer verified: another one is refused before Keycloak is asked", async () => {
+    answer = () => ({ status: 200, body: { ...claimsOf(), active: true } });
+    expect((await call(handler(), "/secured/strict", claimsOf(), tokenFor(claimsOf({ sub: "mallory" })))).statusCode).toBe(401);
+    expect((await call(handler(), "/secured/strict", claimsOf(), "not-a-jwt")).statusCode).toBe(401);
+    expect(asked).toHaveLength(0);
+  });
+
+  test("a handler that changes its claims does not change the cached answer the next request gets", async () => {
+    answer = () => ({ status: 200, body: { ...claimsOf({ resource_access: { "secured-api": { roles: [] } } }), active: true } });
+    const cached = protectedHandler(
+      ROUTES,
+      async (_event, context) => {
+        (context.claims.resource_access as Record<string, { roles: string[] }>)["secured-api"]?.roles.push("reader");
+        return { statusCode: 200, body: "{}" };
+      },
+      { ...env(), KEYCLOAK_INTROSPECTION_CACHE_SECONDS: "60" },
+    );
+    const claims = claimsOf();
+    expect((await call(cached, "/secured/strict", claims)).statusCode).toBe(200);
+    expect((await call(cached, "/reports", claims)).statusCode).toBe(403);
     expect(asked).toHaveLength(1);
   });
 
@@ -263,7 +313,7 @@ describe.each(["rest", "http"] as const)("a strict route on the %s API", (api) =
     expect(JSON.parse(response.body)).toEqual(expect.objectContaining({ error: "temporarily_unavailable" }));
     const failed = output.records().find((record) => record.reason === "introspection_unavailable");
     expect(JSON.stringify(failed)).toContain("HTTP 401");
-    expect(output.text()).not.toContain("the.access.token");
+    expect(output.text()).not.toContain(tokenFor(claimsOf()).split(".")[1]?.slice(0, 40));
     expect(output.text()).not.toContain("secret");
     const down = await call(
       handler({ ...env(), KEYCLOAK_ISSUER: "http://127.0.0.1:1/realms/demo" }),

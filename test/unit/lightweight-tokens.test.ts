@@ -88,8 +88,25 @@ describe("the authorizer", () => {
     }
   });
 
-  test("HTTP API: allowed (the answer cannot depend on the route), the handler decides", async () => {
-    expect(await handler()(authorizerEvent("http-v2", `Bearer ${lightweightToken()}`))).toMatchObject({ isAuthorized: true });
+  test("HTTP API: allowed (the answer cannot depend on the route), the handler decides; the context marks it lightweight for other integrations", async () => {
+    expect(await handler()(authorizerEvent("http-v2", `Bearer ${lightweightToken()}`))).toMatchObject({ isAuthorized: true, context: { lightweight: true } });
+    const full = await handler()(
+      authorizerEvent("http-v2", `Bearer ${signJwt({ alg: "RS256", typ: "JWT", kid: key.kid }, accessClaims(idp.issuer), key.privateKey)}`),
+    );
+    expect((full as { context: Record<string, unknown> }).context.lightweight).toBeUndefined();
+  });
+
+  test("REST, a full token: a strict route is allowed whatever it requires (the handler judges Keycloak's answer), other routes by the token's roles", async () => {
+    const full = signJwt(
+      { alg: "RS256", typ: "JWT", kid: key.kid },
+      accessClaims(idp.issuer, { resource_access: { "secured-api": { roles: [] } } }),
+      key.privateKey,
+    );
+    const policy = (await handler()(authorizerEvent("rest-token", `Bearer ${full}`))) as APIGatewayAuthorizerResult;
+    const allowed = policy.policyDocument.Statement.filter((statement) => statement.Effect === "Allow").flatMap((statement) =>
+      "Resource" in statement ? [statement.Resource].flat() : [],
+    );
+    expect(allowed.map((arn) => String(arn).replace(/^.*\/dev\//, ""))).toEqual(["GET/secured", "GET/secured/strict", "GET/admin"]);
   });
 
   test("on without any strict route: a configuration error at cold start", () => {
@@ -123,18 +140,21 @@ describe.each(["rest", "http"] as const)("the protected handler on the %s API", 
   });
   afterAll(() => new Promise<void>((resolve) => keycloak.close(() => resolve())));
 
-  const call = async (route: string, pathParameters?: Record<string, string>): Promise<APIGatewayProxyResult> => {
+  const call = async (route: string, pathParameters?: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<APIGatewayProxyResult> => {
     const handler = protectedHandler(ROUTES, async (_event, context) => ({ statusCode: 200, body: JSON.stringify({ claims: context.claims }) }), {
       KEYCLOAK_ISSUER: issuer,
       KEYCLOAK_AUDIENCE: "secured-api",
       KEYCLOAK_INTROSPECTION_CLIENT_ID: "secured-api",
       KEYCLOAK_INTROSPECTION_CLIENT_SECRET: "secret",
+      ...extraEnv,
     });
     const claims = { ...lightweightClaims(), iss: issuer };
+    // The token whose payload the authorizer put into the context.
+    const token = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.c2ln`;
     const event = protectedEvent(api, {
       route,
       claims,
-      headers: { authorization: "Bearer lightweight.token.value" },
+      headers: { authorization: `Bearer ${token}` },
       ...(pathParameters ? { pathParameters } : {}),
     });
     return (await handler(event as never, lambdaContext())) as APIGatewayProxyResult;
@@ -164,6 +184,14 @@ describe.each(["rest", "http"] as const)("the protected handler on the %s API", 
     expect((await call("/admin")).statusCode).toBe(200);
     answer = fullAnswer([]);
     expect((await call("/admin")).statusCode).toBe(403);
+  });
+
+  test("the realm's own audiences (KEYCLOAK_REALM_RULES) decide, as the authorizer's do for full tokens", async () => {
+    const rules = JSON.stringify({ demo: { audience: ["tenant-api"] } });
+    answer = fullAnswer(["admin"]);
+    expect((await call("/secured/strict", undefined, { KEYCLOAK_REALM_RULES: rules })).statusCode).toBe(401);
+    answer = { ...fullAnswer(["admin"]), aud: ["tenant-api"] };
+    expect((await call("/secured/strict", undefined, { KEYCLOAK_REALM_RULES: rules })).statusCode).toBe(200);
   });
 
   test("an answer that names none of the API's audiences: 401 invalid_audience", async () => {

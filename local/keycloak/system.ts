@@ -1,5 +1,5 @@
 /** Small look-ups on this machine: commands on PATH, loopback ports. */
-import { constants } from "node:fs";
+import { constants, readFileSync } from "node:fs";
 import { access } from "node:fs/promises";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
@@ -34,14 +34,35 @@ export function loopbackPortFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port nothing listens on right now. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+/**
+ * A port nothing listens on right now, picked below the kernel's ephemeral range. A port taken
+ * by binding port 0 comes from that range, so a server that binds port 0 later (dynalite, a child
+ * process) could be handed the very port picked here before its owner listens on it: EADDRINUSE,
+ * seen in CI. Below the range, only another picker could take it, and this process never hands
+ * one out twice.
+ */
+export async function freeLoopbackPort(): Promise<number> {
+  const [low] = ephemeralRange();
+  const floor = Math.max(1024, low - 12_000);
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const port = floor + Math.floor(Math.random() * (low - floor));
+    if (handedOut.has(port) || !(await loopbackPortFree(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free loopback port between ${floor} and ${low}`);
+}
+
+/** Ports freeLoopbackPort returned in this process: never returned twice. */
+const handedOut = new Set<number>();
+
+/** Linux's ip_local_port_range (elsewhere, the IANA dynamic range). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (low !== undefined && high !== undefined && Number.isInteger(low) && low > 13_024) return [low, high];
+  } catch {
+    // not Linux
+  }
+  return [49_152, 65_535];
 }

@@ -8,6 +8,12 @@ import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 /** The claims of a verified Keycloak access token, as JSON (types as Keycloak wrote them). */
 export type KeycloakClaims = JwtPayload;
 
+/**
+ * A lightweight access token (Keycloak's "Always use lightweight access token") carries no `aud`
+ * claim at all; the authorizer lets one through only with KEYCLOAK_LIGHTWEIGHT_TOKENS.
+ */
+export const isLightweightToken = (claims: Readonly<Record<string, unknown>>): boolean => !Object.hasOwn(claims, "aud");
+
 /** What a successful verification yields. Shared with later calls for the same token: never mutate. */
 export interface VerifiedToken {
   readonly claims: KeycloakClaims;

@@ -237,17 +237,20 @@ export abstract class AuthorizerFailureError extends AuthorizerError {
   abstract override readonly code: FailureCode;
 }
 
-/** Discovery or the JWKS could not be fetched or parsed and no usable cached key exists. */
-export class KeysUnavailableError extends AuthorizerFailureError {
-  override readonly name = "KeysUnavailableError";
-  readonly code = "keys_unavailable";
-  readonly stage = "keys";
-  /** The HTTP status Keycloak answered, when it answered (404: no such realm). */
+/** A failure to get an answer from Keycloak, with the HTTP status it answered, when it answered. */
+export abstract class KeycloakRequestFailedError extends AuthorizerFailureError {
   readonly httpStatus: number | undefined;
   constructor(message: string, options?: { cause?: unknown; httpStatus?: number }) {
     super(message, options);
     this.httpStatus = options?.httpStatus;
   }
+}
+
+/** Discovery or the JWKS could not be fetched or parsed and no usable cached key exists (httpStatus 404: no such realm). */
+export class KeysUnavailableError extends KeycloakRequestFailedError {
+  override readonly name = "KeysUnavailableError";
+  readonly code = "keys_unavailable";
+  readonly stage = "keys";
 }
 /**
  * A token names a realm of a `{realm}` pattern that is not in memory, and this instance has
@@ -370,17 +373,14 @@ export class LightweightTokenNotAllowedError extends TokenRejectedError {
   readonly code = "lightweight_token_not_allowed";
   readonly stage = "introspection";
 }
-/** Keycloak's introspection endpoint could not be asked, or refused our client: a strict route is refused, never allowed (503). */
-export class IntrospectionUnavailableError extends AuthorizerFailureError {
+/**
+ * Keycloak's introspection endpoint could not be asked, or refused our client (httpStatus 401: our
+ * client's credentials): a strict route is refused, never allowed (503).
+ */
+export class IntrospectionUnavailableError extends KeycloakRequestFailedError {
   override readonly name = "IntrospectionUnavailableError";
   readonly code = "introspection_unavailable";
   readonly stage = "introspection";
-  /** The HTTP status Keycloak answered, when it answered (401: our client's credentials). */
-  readonly httpStatus: number | undefined;
-  constructor(message: string, options?: { cause?: unknown; httpStatus?: number }) {
-    super(message, options);
-    this.httpStatus = options?.httpStatus;
-  }
 }
 /**
  * A back-channel logout request or its logout token broke a rule of OpenID Connect Back-Channel

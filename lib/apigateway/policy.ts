@@ -39,9 +39,15 @@ export function strictRoutesPolicy(
   table: RouteTable,
   context: AuthorizerContext,
 ): APIGatewayAuthorizerResult {
-  const mask = table.routes.map((route) => (route.introspect === true ? "1" : "0")).join("");
+  let mask = strictMasks.get(table);
+  if (mask === undefined) {
+    mask = table.routes.map((route) => (route.introspect === true ? "1" : "0")).join("");
+    strictMasks.set(table, mask);
+  }
   return { principalId, policyDocument: policyDocumentFor(table, mask, `${stage.api}/${stage.stage}/`), context };
 }
+/** A table's strict routes as a rights mask: the same for every lightweight token. */
+const strictMasks = new WeakMap<RouteTable, string>();
 
 type PolicyDocument = APIGatewayAuthorizerResult["policyDocument"];
 

@@ -13,7 +13,7 @@ import { credentials } from "../apigateway/authorization-header.js";
 import { CLAIMS_CONTEXT_KEY } from "../apigateway/context.js";
 import { authorizerContextOf, headerOf, type ProxyEvent } from "../apigateway/events.js";
 import { realmNameOf } from "../config/trusted-issuers.js";
-import type { KeycloakClaims } from "../claims.js";
+import { isLightweightToken, type KeycloakClaims } from "../claims.js";
 import { InvalidAudienceError, InvalidTokenTypeError, MalformedTokenError, TokenInactiveError } from "../errors.js";
 import type { Introspect } from "./introspection-client.js";
 
@@ -32,9 +32,6 @@ export interface StrictRouteCheckOptions {
 function verifiedClaimsJson(event: ProxyEvent): unknown {
   return authorizerContextOf(event)?.[CLAIMS_CONTEXT_KEY];
 }
-
-/** A lightweight access token carries no `aud` (the authorizer lets one through only with KEYCLOAK_LIGHTWEIGHT_TOKENS). */
-export const isLightweightToken = (claims: KeycloakClaims): boolean => !Object.hasOwn(claims, "aud");
 
 /** The claims a strict route works with: Keycloak's introspection answer for the request's token. */
 export type StrictRouteCheck = (event: ProxyEvent, verified: KeycloakClaims) => Promise<KeycloakClaims>;

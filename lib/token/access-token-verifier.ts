@@ -18,7 +18,7 @@ import type { Jwks, JwkWithKid } from "aws-jwt-verify/jwk";
 import { validateJwtFields, type DecomposedJwt } from "aws-jwt-verify/jwt";
 import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
 import type { VerifyProperties } from "aws-jwt-verify/jwt-verifier";
-import type { VerifiedToken } from "../claims.js";
+import { isLightweightToken, type VerifiedToken } from "../claims.js";
 import type { AuthorizerConfig } from "../config/authorizer-config.js";
 import type { TrustedRealm } from "../config/trusted-issuers.js";
 import {
@@ -153,10 +153,9 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
           );
     keys.onChange(() => verified.clear());
     const { allowedClients, fieldRules, lightweightFieldRules } = realmRules(realm);
-    const audiences = fieldRules.audience;
     // The jwksUri only shows up in aws-jwt-verify's messages: the key is resolved before it is asked.
     const properties = { issuer: realm.issuer, jwksUri: discoveryUrl(realm.issuer), graceSeconds: skew };
-    const core = new DecodedJwtVerifier({ ...properties, audience: audiences }, new ResolvedKey());
+    const core = new DecodedJwtVerifier({ ...properties, audience: fieldRules.audience }, new ResolvedKey());
     const lightweightCore = lightweightFieldRules === undefined ? undefined : new DecodedJwtVerifier({ ...properties, audience: null }, new ResolvedKey());
     return { realm, keys, core, lightweightCore, allowedClients, fieldRules, lightweightFieldRules };
   };
@@ -197,9 +196,10 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     return lightweight ? String(typeof claims.sid === "string" && claims.sid !== "" ? claims.sid : claims.azp) : String(principal);
   };
   /** With KEYCLOAK_LIGHTWEIGHT_TOKENS, a token with no aud claim at all (a wrong aud is still refused). */
-  const isLightweight = (payload: JwtPayload, rules: RealmRules): boolean => rules.lightweightFieldRules !== undefined && !Object.hasOwn(payload, "aud");
+  const isLightweight = (payload: JwtPayload, rules: RealmRules): boolean => rules.lightweightFieldRules !== undefined && isLightweightToken(payload);
+  const fieldRulesFor = (rules: RealmRules, lightweight: boolean): RealmRules["fieldRules"] | NonNullable<RealmRules["lightweightFieldRules"]> =>
+    (lightweight ? rules.lightweightFieldRules : undefined) ?? rules.fieldRules;
 
-  /** The realm a token's `iss` names, if trusted: before any key lookup or fetch. */
   /**
    * The trusted realm a token's `iss` names, and its state when already had. A new pattern realm's
    * state (which spends the discovery budget) is made only once the token's claims passed, so
@@ -230,7 +230,7 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
     const lightweight = isLightweight(decoded.payload, rules);
     try {
       assertCanonical(decoded);
-      withoutStack(() => validateJwtFields(decoded.payload, (lightweight ? rules.lightweightFieldRules : undefined) ?? rules.fieldRules));
+      withoutStack(() => validateJwtFields(decoded.payload, fieldRulesFor(rules, lightweight)));
       checkProfile(decoded.payload, rules, lightweight);
     } catch (error) {
       throw withRealmName(translateError(error), realm.name);
@@ -264,7 +264,7 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
       if (!verifyRsaPss(alg, `${decoded.headerB64}.${decoded.payloadB64}`, Buffer.from(decoded.signatureB64, "base64url"), key)) {
         throw new InvalidSignatureError("signature does not verify");
       }
-      withoutStack(() => validateJwtFields(decoded.payload, (lightweight ? state.lightweightFieldRules : undefined) ?? state.fieldRules));
+      withoutStack(() => validateJwtFields(decoded.payload, fieldRulesFor(state, lightweight)));
       return verifiedToken(decoded, state, decoded.payload, lightweight);
     }
     // aws-jwt-verify signals a bad signature or claim by throwing: without a stack, which refusals

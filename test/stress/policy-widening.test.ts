@@ -5,7 +5,7 @@
  * policy evaluations, so it runs with the stress tests. The other findings are in
  * test/unit/security-findings.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { describe, expect, test } from "@jest/globals";
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import { createAuthorizerHandler } from "../../lib/authorizer/authorizer-handler.js";
 import { routeArn } from "../../lib/apigateway/method-arn.js";
@@ -15,19 +15,13 @@ import { routeTable, type Route } from "../../lib/routes/route.js";
 import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { testConfig } from "../helpers/config.js";
 import { everyRequest, iamAllows } from "../helpers/api-gateway-model.js";
-import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
-import { accessClaims, accessToken, generateRsaKey, signJwt, type TestKey } from "../helpers/tokens.js";
+import { accessClaims, accessToken, signJwt } from "../helpers/tokens.js";
 import { gatewayChecked } from "../helpers/gateway.js";
+import { stubRealm } from "../helpers/stub-realm.js";
 
 describe("finding 5: parametrised routes must not widen cached REST policies", () => {
   const STAGE = { api: "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234", stage: "dev" };
-  let idp: IdpStub;
-  let key: TestKey;
-  beforeAll(async () => {
-    key = generateRsaKey();
-    idp = await startIdpStub([key.jwk]);
-  });
-  afterAll(() => idp.close());
+  const realm = stubRealm();
 
   const allows = iamAllows;
 
@@ -41,8 +35,8 @@ describe("finding 5: parametrised routes must not widen cached REST policies", (
     check: (request: string, allowed: boolean, expected: boolean) => void,
   ): Promise<number> => {
     const table = routeTable(routes);
-    const handler = gatewayChecked(createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: table }));
-    const token = signJwt({ alg: "RS256", typ: "JWT", kid: key.kid }, claims, key.privateKey);
+    const handler = gatewayChecked(createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(realm.idp.issuer)), routes: table }));
+    const token = signJwt({ alg: "RS256", typ: "JWT", kid: realm.key.kid }, claims, realm.key.privateKey);
     const policies = await Promise.all(
       routes.map(
         async (first) =>
@@ -64,7 +58,7 @@ describe("finding 5: parametrised routes must not widen cached REST policies", (
     return checked;
   };
   const claimsWith = (roles: readonly string[]): Record<string, unknown> =>
-    accessClaims(idp.issuer, {
+    accessClaims(realm.idp.issuer, {
       realm_access: { roles: roles.filter((role) => role === "admin" || role === "auditor") },
       resource_access: { "secured-api": { roles: roles.filter((role) => role !== "admin" && role !== "auditor") } },
     });
@@ -148,8 +142,10 @@ describe("finding 5: parametrised routes must not widen cached REST policies", (
   });
 
   test("bob (reader) may read /reports/1 but not /reports/1/audit, though IAM's * matches /", async () => {
-    const handler = gatewayChecked(createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer)), routes: API_ROUTES }));
-    const bob = accessToken(key, idp.issuer, { claims: { realm_access: { roles: ["user"] }, resource_access: { "secured-api": { roles: ["reader"] } } } });
+    const handler = gatewayChecked(createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(realm.idp.issuer)), routes: API_ROUTES }));
+    const bob = accessToken(realm.key, realm.idp.issuer, {
+      claims: { realm_access: { roles: ["user"] }, resource_access: { "secured-api": { roles: ["reader"] } } },
+    });
     const policy = (await handler({
       type: "TOKEN",
       methodArn: `${STAGE.api}/dev/GET/reports/1`,

@@ -17,9 +17,9 @@ import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier
 import { captureOutput } from "../helpers/captured-output.js";
 import { testConfig } from "../helpers/config.js";
 import { authorizerEvent } from "../helpers/events.js";
-import { startIdpStub, type IdpStub } from "../helpers/idp-stub.js";
-import { accessClaims, generateRsaKey, signJwt, type TestKey } from "../helpers/tokens.js";
+import { accessClaims, generateRsaKey, signJwt } from "../helpers/tokens.js";
 import { rejectionCode } from "../helpers/verification.js";
+import { stubRealm } from "../helpers/stub-realm.js";
 
 const ROUTES = routeTable([
   { method: "GET", path: "/secured", summary: "claims" },
@@ -28,13 +28,7 @@ const ROUTES = routeTable([
   { method: "GET", path: "/reports/{id}", summary: "a report", requires: clientRole("secured-api", "reader") },
 ]);
 
-let idp: IdpStub;
-let key: TestKey;
-beforeAll(async () => {
-  key = generateRsaKey();
-  idp = await startIdpStub([key.jwk]);
-});
-afterAll(() => idp.close());
+const realm = stubRealm();
 afterEach(() => {
   jest.restoreAllMocks();
 });
@@ -47,36 +41,36 @@ const lightweightClaims = (overrides: Record<string, unknown> = {}): Record<stri
     realm_access: _realm,
     resource_access: _resource,
     ...rest
-  } = accessClaims(idp.issuer, { sid: "session-1", jti: "token-1", ...overrides });
+  } = accessClaims(realm.idp.issuer, { sid: "session-1", jti: "token-1", ...overrides });
   return { ...rest, ...overrides };
 };
 const lightweightToken = (overrides: Record<string, unknown> = {}): string =>
-  signJwt({ alg: "RS256", typ: "JWT", kid: key.kid }, lightweightClaims(overrides), key.privateKey);
+  signJwt({ alg: "RS256", typ: "JWT", kid: realm.key.kid }, lightweightClaims(overrides), realm.key.privateKey);
 
 describe("the verifier", () => {
   test("off (the default): a token without aud is refused as invalid_audience", async () => {
-    expect(await rejectionCode(createAccessTokenVerifier(testConfig(idp.issuer)), lightweightToken())).toBe("invalid_audience");
+    expect(await rejectionCode(createAccessTokenVerifier(testConfig(realm.idp.issuer)), lightweightToken())).toBe("invalid_audience");
   });
 
   test("on: verified and marked lightweight, named by its session; a wrong aud, a bad signature or no azp is still refused", async () => {
-    const verifier = createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_LIGHTWEIGHT_TOKENS: "true" }));
+    const verifier = createAccessTokenVerifier(testConfig(realm.idp.issuer, { KEYCLOAK_LIGHTWEIGHT_TOKENS: "true" }));
     const verified = await verifier.verify(lightweightToken());
     expect(verified).toMatchObject({ lightweight: true, principal: "session-1" });
     expect(await rejectionCode(verifier, lightweightToken({ aud: "someone-else" }))).toBe("invalid_audience");
     expect(await rejectionCode(verifier, lightweightToken({ azp: undefined }))).toBe("missing_subject");
-    expect(await rejectionCode(verifier, signJwt({ alg: "RS256", typ: "JWT", kid: key.kid }, lightweightClaims(), generateRsaKey().privateKey))).toBe(
+    expect(await rejectionCode(verifier, signJwt({ alg: "RS256", typ: "JWT", kid: realm.key.kid }, lightweightClaims(), generateRsaKey().privateKey))).toBe(
       "invalid_signature",
     );
     expect(await rejectionCode(verifier, lightweightToken({ exp: Math.floor(Date.now() / 1000) - 3600 }))).toBe("token_expired");
     // A full token is no lightweight one.
-    const full = await verifier.verify(signJwt({ alg: "RS256", typ: "JWT", kid: key.kid }, accessClaims(idp.issuer), key.privateKey));
+    const full = await verifier.verify(signJwt({ alg: "RS256", typ: "JWT", kid: realm.key.kid }, accessClaims(realm.idp.issuer), realm.key.privateKey));
     expect(full.lightweight).toBeUndefined();
   });
 });
 
 describe("the authorizer", () => {
   const handler = () =>
-    createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(idp.issuer, { KEYCLOAK_LIGHTWEIGHT_TOKENS: "true" })), routes: ROUTES });
+    createAuthorizerHandler({ verifier: createAccessTokenVerifier(testConfig(realm.idp.issuer, { KEYCLOAK_LIGHTWEIGHT_TOKENS: "true" })), routes: ROUTES });
 
   test("REST: the policy allows the strict routes alone, whatever they require", async () => {
     for (const kind of ["rest-token", "rest-request"] as const) {
@@ -91,16 +85,16 @@ describe("the authorizer", () => {
   test("HTTP API: allowed (the answer cannot depend on the route), the handler decides; the context marks it lightweight for other integrations", async () => {
     expect(await handler()(authorizerEvent("http-v2", `Bearer ${lightweightToken()}`))).toMatchObject({ isAuthorized: true, context: { lightweight: true } });
     const full = await handler()(
-      authorizerEvent("http-v2", `Bearer ${signJwt({ alg: "RS256", typ: "JWT", kid: key.kid }, accessClaims(idp.issuer), key.privateKey)}`),
+      authorizerEvent("http-v2", `Bearer ${signJwt({ alg: "RS256", typ: "JWT", kid: realm.key.kid }, accessClaims(realm.idp.issuer), realm.key.privateKey)}`),
     );
     expect((full as { context: Record<string, unknown> }).context.lightweight).toBeUndefined();
   });
 
   test("REST, a full token: a strict route is allowed whatever it requires (the handler judges Keycloak's answer), other routes by the token's roles", async () => {
     const full = signJwt(
-      { alg: "RS256", typ: "JWT", kid: key.kid },
-      accessClaims(idp.issuer, { resource_access: { "secured-api": { roles: [] } } }),
-      key.privateKey,
+      { alg: "RS256", typ: "JWT", kid: realm.key.kid },
+      accessClaims(realm.idp.issuer, { resource_access: { "secured-api": { roles: [] } } }),
+      realm.key.privateKey,
     );
     const policy = (await handler()(authorizerEvent("rest-token", `Bearer ${full}`))) as APIGatewayAuthorizerResult;
     const allowed = policy.policyDocument.Statement.filter((statement) => statement.Effect === "Allow").flatMap((statement) =>
@@ -112,7 +106,7 @@ describe("the authorizer", () => {
   test("on without any strict route: a configuration error at cold start", () => {
     expect(() =>
       authorizerHandler(routeTable([{ method: "GET", path: "/secured", summary: "claims" }]), {
-        KEYCLOAK_ISSUER: idp.issuer,
+        KEYCLOAK_ISSUER: realm.idp.issuer,
         KEYCLOAK_AUDIENCE: "secured-api",
         KEYCLOAK_LIGHTWEIGHT_TOKENS: "true",
       }),

@@ -55,6 +55,7 @@ export function backchannelLogoutHandler(env: Env = process.env): (event: ProxyE
       realm,
       keys: realmJwksCache(realm, config, fetchJson),
       forgetAbsent: () => realms.forgetAbsent(realm),
+      confirm: () => realms.confirm(realm),
     }),
     maxRealms: config.maxRealms,
     discoveriesPerSecond: config.realmDiscoveriesPerSecond,

@@ -65,6 +65,8 @@ export interface LogoutRealm {
   readonly keys: JwksCache;
   /** Told when Keycloak answers that a pattern's realm does not exist (remembered as absent). */
   readonly forgetAbsent?: () => void;
+  /** Told when one of its logout tokens verified: the realm is real (lib/token/realm-verifiers.ts `confirm`). */
+  readonly confirm?: () => void;
 }
 
 export interface LogoutTokenVerifierOptions {
@@ -173,6 +175,7 @@ export function createLogoutTokenVerifier(options: LogoutTokenVerifierOptions): 
         } else {
           payload = withoutStack(() => verifyJwtSync(token, key, fieldRules));
         }
+        trusted.confirm?.();
         const { sid } = payload as { sid?: string };
         return {
           jti: payload.jti as string,

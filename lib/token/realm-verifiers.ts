@@ -4,6 +4,13 @@
  * pattern come and go, so they are held in a bounded set (least recently used dropped), new ones
  * are discovered at a bounded rate, and realms Keycloak does not know (404) are remembered for a
  * while so that a flood of tokens for deleted or invented realms fetches nothing.
+ *
+ * Two budgets of that rate, not one: anyone can send a token naming an invented realm (its claims
+ * are the sender's to write, its signature is checked only once the realm's keys are there), so a
+ * flood of such names spends the budget of realms never seen. A realm that has signed a token this
+ * instance verified is *proven*; when it was dropped (least recently used) and comes back, it is
+ * discovered again from a budget of its own, which invented names cannot reach. So a flood delays
+ * only realms new to the instance; KEYCLOAK_REALMS_ALLOW keeps it from spending anything.
  */
 import type { TrustedRealm } from "../config/trusted-issuers.js";
 import { RealmDiscoveryThrottledError, UnknownRealmError } from "../errors.js";
@@ -28,19 +35,43 @@ interface Held<V> {
 
 /** How many absent realms are remembered, at most (a flood of names cannot grow it further). */
 const MAX_UNKNOWN = 10_000;
+/** How many proven realms are remembered, at most (names only; past it the oldest is forgotten). */
+const MAX_PROVEN = 10_000;
+
+/** A token bucket: `rate` a second, a burst of as many. */
+class Budget {
+  private tokens: number;
+  private refilledAt: number;
+  constructor(
+    private readonly rate: number,
+    private readonly now: () => number,
+  ) {
+    this.tokens = rate;
+    this.refilledAt = now();
+  }
+  take(): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.rate, this.tokens + ((now - this.refilledAt) / 1000) * this.rate);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
 
 export class RealmVerifiers<V> {
   private readonly exact = new Map<string, V>();
   private readonly held = new Map<string, Held<V>>();
   private readonly unknown = new Map<string, number>();
+  private readonly proven = new Set<string>();
   private readonly now: () => number;
-  private tokens: number;
-  private refilledAt: number;
+  private readonly newRealms: Budget;
+  private readonly provenRealms: Budget;
 
   constructor(private readonly options: RealmVerifiersOptions<V>) {
     this.now = options.now ?? Date.now;
-    this.tokens = options.discoveriesPerSecond;
-    this.refilledAt = this.now();
+    this.newRealms = new Budget(options.discoveriesPerSecond, this.now);
+    this.provenRealms = new Budget(options.discoveriesPerSecond, this.now);
   }
 
   /** How many pattern realms are held now. */
@@ -79,7 +110,8 @@ export class RealmVerifiers<V> {
       if (this.now() < absentUntil) throw new UnknownRealmError("Keycloak has no such realm (remembered)");
       this.unknown.delete(realm.issuer);
     }
-    if (!this.takeDiscovery()) throw new RealmDiscoveryThrottledError("too many new realms this second: try again shortly");
+    const budget = this.proven.has(realm.issuer) ? this.provenRealms : this.newRealms;
+    if (!budget.take()) throw new RealmDiscoveryThrottledError("too many new realms this second: try again shortly");
     const value = this.options.create(realm);
     this.held.set(realm.issuer, { value, used: false });
     // Never the realm just made: it would be discovered again at its next token.
@@ -99,14 +131,17 @@ export class RealmVerifiers<V> {
     this.unknown.set(realm.issuer, this.now() + this.options.unknownRealmMs);
   }
 
-  private takeDiscovery(): boolean {
-    const now = this.now();
-    const rate = this.options.discoveriesPerSecond;
-    this.tokens = Math.min(rate, this.tokens + ((now - this.refilledAt) / 1000) * rate);
-    this.refilledAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+  /**
+   * A token of this pattern realm verified (its signature by the realm's key): the realm is real,
+   * and is discovered from the proven realms' budget should it be dropped and needed again.
+   */
+  confirm(realm: TrustedRealm): void {
+    if (!realm.fromPattern || this.proven.has(realm.issuer)) return;
+    if (this.proven.size >= MAX_PROVEN) {
+      const oldest = this.proven.values().next();
+      if (oldest.done !== true) this.proven.delete(oldest.value);
+    }
+    this.proven.add(realm.issuer);
   }
 
   private evictOne(keep: string): void {

@@ -226,6 +226,57 @@ describe("bounded: realms held, discoveries per second, absent realms", () => {
     expect(created).toEqual(["a", "b", "c", "c"]);
   });
 
+  test("forged tokens naming invented realms cannot starve a realm that proved itself: it is discovered again from a budget of its own", async () => {
+    const key = stub.create("proven-tenant");
+    const verifier = createAccessTokenVerifier(testConfig(stub.pattern, { KEYCLOAK_REALM_DISCOVERIES_PER_SECOND: "2", KEYCLOAK_MAX_REALMS: "1" }));
+    await expect(verifier.verify(accessToken(key, stub.issuer("proven-tenant")))).resolves.toMatchObject({ realm: "proven-tenant" });
+    // Anyone can write such tokens: claims that pass, a signature never checked. Each takes the
+    // held place (dropping proven-tenant) or finds the new realms' budget spent.
+    const forged = (name: string): string => {
+      const token = accessToken(key, stub.issuer(name));
+      return `${token.slice(0, token.lastIndexOf(".") + 1)}${"A".repeat(342)}`;
+    };
+    const codeOf = (token: string): Promise<unknown> =>
+      verifier.verify(token).then(
+        () => "allowed",
+        (error: { code?: unknown }) => error.code,
+      );
+    const codes = new Set<unknown>();
+    for (let i = 0; i < 6; i += 1) codes.add(await codeOf(forged(`invented-${i}-${Date.now()}`)));
+    expect([...codes].sort()).toEqual(["realm_discovery_throttled", "unknown_realm"]);
+    expect(await codeOf(forged(`invented-late-${Date.now()}`))).toBe("realm_discovery_throttled");
+    // The proven realm, dropped from the held set, comes back at once.
+    await expect(verifier.verify(accessToken(key, stub.issuer("proven-tenant")))).resolves.toMatchObject({ realm: "proven-tenant" });
+    // A real realm this instance has not verified a token of yet still waits for the new realms' budget.
+    const unseen = stub.create("unseen-tenant");
+    expect(await codeOf(accessToken(unseen, stub.issuer("unseen-tenant")))).toBe("realm_discovery_throttled");
+  });
+
+  test("the registry: a confirmed realm spends the proven budget, which new names cannot reach; exact issuers are never counted", () => {
+    let now = 0;
+    const registry = new RealmVerifiers<string>({
+      create: (trusted) => trusted.name,
+      maxRealms: 1,
+      discoveriesPerSecond: 1,
+      unknownRealmMs: 0,
+      now: () => now,
+    });
+    const pattern = (name: string) => ({ issuer: `https://kc/realms/${name}`, name, fromPattern: true });
+    registry.get(pattern("a"));
+    registry.confirm(pattern("a"));
+    expect(() => registry.get(pattern("b"))).toThrow(RealmDiscoveryThrottledError);
+    now += 1000;
+    registry.get(pattern("b")); // a dropped
+    expect(registry.peek(pattern("a"))).toBeUndefined();
+    expect(() => registry.get(pattern("c"))).toThrow(RealmDiscoveryThrottledError);
+    expect(registry.get(pattern("a"))).toBe("a");
+    // The proven budget is a budget too: a second proven realm in the same second waits.
+    registry.confirm(pattern("b"));
+    expect(() => registry.get(pattern("b"))).toThrow(RealmDiscoveryThrottledError);
+    registry.confirm({ issuer: "https://kc/realms/exact", name: "exact", fromPattern: false });
+    expect(registry.get({ issuer: "https://kc/realms/exact", name: "exact", fromPattern: false })).toBe("exact");
+  });
+
   test("when every realm held was used, the one just added is not the one evicted", () => {
     const registry = new RealmVerifiers<string>({ create: (trusted) => trusted.name, maxRealms: 2, discoveriesPerSecond: 100, unknownRealmMs: 0 });
     const pattern = (name: string) => ({ issuer: `https://kc/realms/${name}`, name, fromPattern: true });

@@ -109,3 +109,19 @@ test("an untrusted realm is refused before any fetch; a realm Keycloak does not 
   expect((await post(handler, logoutToken(keyA, realms.issuer("no-such-realm")))).reason).toBe("unknown_realm");
   expect(realms.requests.length).toBe(fetches);
 });
+
+test("a flood of forged logout tokens naming invented realms cannot make the receiver drop a known realm's logout", async () => {
+  const handler = receiver({ KEYCLOAK_REALM_DISCOVERIES_PER_SECOND: "2", KEYCLOAK_MAX_REALMS: "1" });
+  expect((await post(handler, logoutToken(keyA, realms.issuer("tenant-a")))).result.statusCode).toBe(200);
+  // Claims that pass, a signature never checked: each names a realm of its own.
+  const forged = (name: string): string => {
+    const token = logoutToken(keyA, realms.issuer(name));
+    return `${token.slice(0, token.lastIndexOf(".") + 1)}${"A".repeat(342)}`;
+  };
+  const statuses = new Set<number>();
+  for (let i = 0; i < 4; i += 1) statuses.add((await post(handler, forged(`invented-${i}-${Date.now()}`))).result.statusCode);
+  expect([...statuses].sort()).toEqual([400, 503]);
+  // tenant-a, dropped from the held set by the first invented realm, is discovered again from the proven realms' budget.
+  const genuine = await post(handler, logoutToken(keyA, realms.issuer("tenant-a")));
+  expect(genuine.result.statusCode).toBe(200);
+});

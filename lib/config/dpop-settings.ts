@@ -11,8 +11,12 @@ import { integer, list, text, type Setting } from "./settings.js";
 export const DPOP_MODES = ["off", "allowed", "required"] as const;
 export type DpopMode = (typeof DPOP_MODES)[number];
 
-/** Algorithms a proof may be signed with: the asymmetric ones the authorizer can verify (never none, never HS*). */
-export const DPOP_ALGORITHMS = ["ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "EdDSA"] as const;
+/**
+ * Algorithms a proof may be signed with: the asymmetric ones the authorizer can verify (never none,
+ * never HS*). `Ed25519` and `Ed448` are RFC 9864's fully-specified names for EdDSA on one curve,
+ * which newer clients (panva's `dpop`, `oauth4webapi`) write for Ed25519 keys.
+ */
+export const DPOP_ALGORITHMS = ["ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "EdDSA", "Ed25519", "Ed448"] as const;
 
 export const DPOP_SETTINGS = {
   dpop: dpopMode(),

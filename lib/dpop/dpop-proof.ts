@@ -140,7 +140,7 @@ function signatureVerifies(decoded: DecodedJwt, alg: string, { key, rsaBytes }: 
   const input = `${decoded.headerB64}.${decoded.payloadB64}`;
   const signature = Buffer.from(decoded.signatureB64, "base64url");
   if (alg.startsWith("PS")) return verifyRsaPssWith(alg, input, signature, key, rsaBytes);
-  if (alg === "EdDSA") return verify(null, Buffer.from(input), key, signature);
+  if (alg === "EdDSA" || alg === "Ed25519" || alg === "Ed448") return verify(null, Buffer.from(input), key, signature);
   const ecdsaBytes = ECDSA_BYTES[alg];
   if (ecdsaBytes !== undefined) {
     if (signature.length !== ecdsaBytes * 2) return false;

@@ -28,7 +28,12 @@ const KEY_SHAPE: Readonly<Record<string, { readonly kty: string; readonly crv?: 
   ES384: { kty: "EC", crv: ["P-384"], members: ["x", "y"] },
   ES512: { kty: "EC", crv: ["P-521"], members: ["x", "y"] },
   EdDSA: { kty: "OKP", crv: ["Ed25519", "Ed448"], members: ["x"] },
+  Ed25519: { kty: "OKP", crv: ["Ed25519"], members: ["x"] },
+  Ed448: { kty: "OKP", crv: ["Ed448"], members: ["x"] },
 };
+
+/** RFC 9864's fully-specified EdDSA names are EdDSA to the key rules (lib/keys/key-rules.ts), which know a key's curve. */
+const KEY_RULES_NAME: Readonly<Record<string, string>> = { Ed25519: "EdDSA", Ed448: "EdDSA" };
 
 /** RSA proof keys above this are refused: nobody needs them, and each verification would cost more. */
 export const MAX_RSA_PROOF_KEY_BITS = 8192;
@@ -87,7 +92,7 @@ export class ProofKeys {
     if (found !== undefined) return found;
     const { jwk } = inspected;
     const verdict = judgeKey(jwk);
-    if (verdict.problem !== undefined || !verdict.algorithms.has(alg)) {
+    if (verdict.problem !== undefined || !verdict.algorithms.has(KEY_RULES_NAME[alg] ?? alg)) {
       throw new DpopProofKeyInvalidError(`proof jwk cannot verify ${alg} (${verdict.problem ?? "alg_disagrees_with_key"})`);
     }
     const rsaBits = jwk.kty === "RSA" ? rsaModulusBits(jwk.n as string) : 0;

@@ -6,7 +6,7 @@
 import { constants, createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from "node:crypto";
 import { b64url } from "./tokens.js";
 
-export type ProofAlgorithm = "ES256" | "ES384" | "ES512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "EdDSA";
+export type ProofAlgorithm = "ES256" | "ES384" | "ES512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "EdDSA" | "Ed25519" | "Ed448";
 
 export interface DpopKey {
   readonly alg: ProofAlgorithm;
@@ -23,9 +23,11 @@ const HASH: Record<string, string> = { 256: "sha256", 384: "sha384", 512: "sha51
 /** A fresh proof key for `alg` (EdDSA: Ed25519). */
 export function generateDpopKey(alg: ProofAlgorithm = "ES256", options: { rsaBits?: number } = {}): DpopKey {
   const pair =
-    alg === "EdDSA"
+    alg === "EdDSA" || alg === "Ed25519"
       ? generateKeyPairSync("ed25519")
-      : alg.startsWith("ES")
+      : alg === "Ed448"
+        ? generateKeyPairSync("ed448")
+        : alg.startsWith("ES")
         ? generateKeyPairSync("ec", { namedCurve: CURVE[alg] as string })
         : generateKeyPairSync("rsa", { modulusLength: options.rsaBits ?? 2048 });
   const exported = pair.publicKey.export({ format: "jwk" }) as Record<string, string>;
@@ -49,7 +51,7 @@ export const accessTokenHash = (token: string): string => createHash("sha256").u
 /** The JWS signature of `input` by `key` under `alg`, as a JOSE library makes it. */
 export function jwsSignature(alg: string, key: KeyObject, input: string): Buffer {
   const data = Buffer.from(input);
-  if (alg === "EdDSA") return sign(null, data, key);
+  if (alg === "EdDSA" || alg === "Ed25519" || alg === "Ed448") return sign(null, data, key);
   const hash = HASH[alg.slice(2)] as string;
   if (alg.startsWith("ES")) return sign(hash, data, { key, dsaEncoding: "ieee-p1363" });
   if (alg.startsWith("PS")) return sign(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(alg.slice(2)) / 8 });

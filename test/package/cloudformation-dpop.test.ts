@@ -45,7 +45,7 @@ describe("keycloakDpop=allowed", () => {
 
   test("the REST 401 challenges both schemes, DPoP with its algorithms (one static value: no per-refusal error code)", () => {
     expect(challenge(allowed)).toBe(
-      `'Bearer realm="demo", error="invalid_token", DPoP realm="demo", error="invalid_token", algs="ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA"'`,
+      `'Bearer realm="demo", error="invalid_token", DPoP realm="demo", error="invalid_token", algs="ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA Ed25519 Ed448"'`,
     );
   });
 

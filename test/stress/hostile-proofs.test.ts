@@ -184,6 +184,8 @@ const CASES: readonly Case[] = [
   ["a P-256 jwk under ES384", (kind) => withKey(kind, client.jwk, "ES384"), "dpop_proof_key_invalid"],
   ["an EC jwk under EdDSA", (kind) => withKey(kind, client.jwk, "EdDSA"), "dpop_proof_key_invalid"],
   ["an Ed25519 jwk under ES256", (kind) => withKey(kind, generateDpopKey("EdDSA").jwk, "ES256"), "dpop_proof_key_invalid"],
+  ["an Ed448 jwk under Ed25519 (RFC 9864 names one curve)", (kind) => withKey(kind, generateDpopKey("Ed448").jwk, "Ed25519"), "dpop_proof_key_invalid"],
+  ["an Ed25519 jwk under Ed448", (kind) => withKey(kind, generateDpopKey("Ed25519").jwk, "Ed448"), "dpop_proof_key_invalid"],
   ["an Ed25519 jwk of small order (the identity) with a zero signature", (kind) => smallOrderKey(kind, `01${"00".repeat(31)}`), "dpop_proof_key_invalid"],
   ["an Ed25519 jwk of small order (x all zero) with a zero signature", (kind) => smallOrderKey(kind, "00".repeat(32)), "dpop_proof_key_invalid"],
   [

@@ -28,7 +28,7 @@ import { loggingObserver } from "../helpers/observer.js";
 import { accessToken, generateRsaKey, payloadOf, type TestKey } from "../helpers/tokens.js";
 
 const KINDS = ["rest-request", "http-v2"] as const;
-const ALGORITHMS = ["ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "EdDSA"];
+const ALGORITHMS = ["ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "EdDSA", "Ed25519", "Ed448"];
 
 let idp: IdpStub;
 let realmKey: TestKey;

@@ -55,6 +55,7 @@ export function protectedHandler(routes: RouteTable, handler: ProtectedHandler, 
   return protect(handler, {
     routes,
     realm: config.realm,
+    dpopAlgorithms: config.dpopAlgorithms,
     clockSkewSeconds: config.clockSkewSeconds,
     corsOrigins: config.corsOrigins,
     logger: createLogger(),

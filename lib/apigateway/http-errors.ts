@@ -19,6 +19,13 @@ export class HttpError extends Error {
 }
 
 /**
+ * Whom a 401 or 403 challenges: the realm, and for a request made with the DPoP scheme the proof
+ * algorithms accepted, since RFC 9449 section 7.1 answers such a request with a `DPoP` challenge.
+ * A plain realm name is a Bearer challenge.
+ */
+export type Challenge = string | { readonly realm: string; readonly dpopAlgorithms: readonly string[] };
+
+/**
  * An RFC 6750 section 3 challenge: `Bearer realm="demo", error="invalid_token"`. No error code
  * when the request carried no credentials at all (section 3.1).
  */
@@ -27,22 +34,32 @@ export function bearerChallenge(realm: string, error?: "invalid_token" | "insuff
   return error === undefined ? `Bearer realm="${quotedRealm}"` : `Bearer realm="${quotedRealm}", error="${error}"`;
 }
 
+/** The `WWW-Authenticate` value: Bearer, or RFC 9449's `DPoP realm="demo", error="...", algs="ES256 ..."`. */
+export function challengeHeader(challenge: Challenge, error: "invalid_token" | "insufficient_scope"): string {
+  if (typeof challenge === "string") return bearerChallenge(challenge, error);
+  const quotedRealm = challenge.realm.replace(/["\\]/g, "");
+  return `DPoP realm="${quotedRealm}", error="${error}", algs="${challenge.dpopAlgorithms.join(" ")}"`;
+}
+
 /** 401: no usable identity reached the API. */
-export function unauthorized(realm: string, options?: { cause?: unknown }): HttpError {
+export function unauthorized(challenge: Challenge, options?: { cause?: unknown }): HttpError {
   return new HttpError(
     401,
-    { error: "invalid_token", message: "A valid Bearer access token is required." },
-    { "WWW-Authenticate": bearerChallenge(realm, "invalid_token") },
+    {
+      error: "invalid_token",
+      message: typeof challenge === "string" ? "A valid Bearer access token is required." : "A valid DPoP-bound access token and a DPoP proof are required.",
+    },
+    { "WWW-Authenticate": challengeHeader(challenge, "invalid_token") },
     options,
   );
 }
 
 /** 403: a valid token that lacks what the route requires (said in words, never the token's contents). */
-export function forbidden(realm: string, requirement: string): HttpError {
+export function forbidden(challenge: Challenge, requirement: string): HttpError {
   return new HttpError(
     403,
     { error: "insufficient_scope", message: `This route requires ${requirement}.` },
-    { "WWW-Authenticate": bearerChallenge(realm, "insufficient_scope") },
+    { "WWW-Authenticate": challengeHeader(challenge, "insufficient_scope") },
   );
 }
 

@@ -20,6 +20,8 @@ export type ProtectedHandler = (event: ProxyEvent, context: ProtectedContext) =>
 export interface ProtectOptions {
   readonly routes: RouteTable;
   readonly realm: string;
+  /** The DPoP proof algorithms named in challenges to DPoP requests (all by default). */
+  readonly dpopAlgorithms?: readonly string[];
   readonly clockSkewSeconds: number;
   /** Origins allowed to call from a browser; none by default. */
   readonly corsOrigins?: readonly string[];

@@ -10,9 +10,10 @@
 import type middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { claimsFromEvent } from "../apigateway/context.js";
-import { routeOf, type ProxyEvent } from "../apigateway/events.js";
-import { forbidden, unauthorized, unavailable } from "../apigateway/http-errors.js";
+import { headerOf, routeOf, type ProxyEvent } from "../apigateway/events.js";
+import { forbidden, unauthorized, unavailable, type Challenge } from "../apigateway/http-errors.js";
 import { isLightweightToken, type KeycloakClaims } from "../claims.js";
+import { DPOP_ALGORITHMS } from "../config/dpop-settings.js";
 import { realmNameOf } from "../config/trusted-issuers.js";
 import { IntrospectionUnavailableError, LightweightTokenNotAllowedError, MissingAuthorizerContextError, TokenRejectedError } from "../errors.js";
 import type { StrictRouteCheck } from "../introspection/strict-route-check.js";
@@ -34,6 +35,8 @@ export interface RouteAccessOptions {
   readonly routes: RouteTable;
   /** The realm of `WWW-Authenticate` challenges. */
   readonly realm: string;
+  /** The DPoP proof algorithms, for the challenge to a request made with the DPoP scheme (KEYCLOAK_DPOP_ALGORITHMS; all by default). */
+  readonly dpopAlgorithms?: readonly string[];
   /** The authorizer's clock skew, for the expiry check. */
   readonly clockSkewSeconds: number;
   readonly logger: Logger;
@@ -43,6 +46,15 @@ export interface RouteAccessOptions {
 
 export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<ProxyEvent, unknown, Error, RouteAccessContext & Context> {
   const { routes, realm, clockSkewSeconds, logger } = options;
+  const dpopChallenge: Challenge = { realm, dpopAlgorithms: options.dpopAlgorithms ?? DPOP_ALGORITHMS };
+  /**
+   * RFC 9449 section 7.1: a request made with the DPoP scheme is answered with a DPoP challenge.
+   * A token bound to a key (`cnf.jkt`) got here only as `DPoP <token>`, whatever the header says now.
+   */
+  const challengeOf = (event: ProxyEvent, claims?: KeycloakClaims): Challenge => {
+    const bound = typeof claims?.cnf === "object" && claims.cnf !== null && typeof (claims.cnf as { jkt?: unknown }).jkt === "string";
+    return bound || /^dpop /i.test(headerOf(event, "authorization") ?? "") ? dpopChallenge : realm;
+  };
   const strictRoutes = routes.routes.filter((route) => route.introspect === true);
   let strict = options.strict;
   if (strictRoutes.length > 0 && strict === undefined) {
@@ -64,7 +76,7 @@ export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<Pr
     } catch (error) {
       if (error instanceof TokenRejectedError) {
         logger.warn("request refused", { reason: error.code, stage: "introspection" });
-        throw unauthorized(realm, { cause: error });
+        throw unauthorized(challengeOf(event, verified), { cause: error });
       }
       if (error instanceof IntrospectionUnavailableError) {
         throw unavailable(error.code, { cause: error });
@@ -81,13 +93,13 @@ export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<Pr
       // Reaching here without claims means the route is not behind the authorizer: answer as an
       // unauthenticated request (never 200 with empty claims) and tell the operator why.
       logger.error("no verified identity reached the handler", { reason: error.code });
-      throw unauthorized(realm, { cause: error });
+      throw unauthorized(challengeOf(request.event), { cause: error });
     }
     // API Gateway replays a cached Allow for the authorizer's result TTL, which may outlast the
     // token: the expiry is checked again here, with the authorizer's own skew.
     if (typeof claims.exp !== "number" || claims.exp + clockSkewSeconds < Date.now() / 1000) {
       logger.warn("request refused", { reason: typeof claims.exp === "number" ? "token_expired" : "missing_exp", stage: "handler" });
-      throw unauthorized(realm);
+      throw unauthorized(challengeOf(request.event, claims));
     }
     const wanted = routeOf(request.event);
     const route = wanted === undefined ? undefined : routes.find(wanted.method, wanted.path);
@@ -97,13 +109,15 @@ export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<Pr
         reason: "undeclared_route",
         route: wanted === undefined ? undefined : `${wanted.method} ${wanted.path}`,
       });
-      throw forbidden(realm, "a route declaration");
+      throw forbidden(challengeOf(request.event, claims), "a route declaration");
     }
     if (route.introspect !== true && isLightweightToken(claims)) {
       // Let through by the authorizer for strict routes only (KEYCLOAK_LIGHTWEIGHT_TOKENS): it
       // carries no audience or roles for this route to judge.
       logger.warn("request refused", { reason: "lightweight_token_not_allowed", stage: "handler", route: `${route.method} ${route.path}` });
-      throw unauthorized(realm, { cause: new LightweightTokenNotAllowedError("a lightweight access token on a route that does not introspect") });
+      throw unauthorized(challengeOf(request.event, claims), {
+        cause: new LightweightTokenNotAllowedError("a lightweight access token on a route that does not introspect"),
+      });
     }
     if (route.introspect === true && strict !== undefined) claims = await introspected(strict, request.event, claims);
     if (route.requires !== undefined && !isSatisfied(route.requires, claims)) {
@@ -111,7 +125,7 @@ export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<Pr
       const hint = hinted.due("insufficient_rights") ? rolesHint(route.requires, claims) : undefined;
       if (hint !== undefined) hinted.spent("insufficient_rights");
       logger.warn("request forbidden", { reason: "insufficient_rights", route: `${route.method} ${route.path}`, ...(hint === undefined ? {} : { hint }) });
-      throw forbidden(realm, describeRequirement(route.requires));
+      throw forbidden(challengeOf(request.event, claims), describeRequirement(route.requires));
     }
     request.context.claims = claims;
     request.context.route = route;

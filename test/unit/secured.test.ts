@@ -95,3 +95,52 @@ describe.each(EVENT_KINDS)("claims round trip through %s", (kind) => {
     expect(JSON.parse(response.body)).toMatchObject({ error: "invalid_token" });
   });
 });
+
+describe.each(EVENT_KINDS)("RFC 9449 section 7.1 on %s: a request made with the DPoP scheme is challenged in the DPoP scheme", (kind) => {
+  /** A proxy event for GET /admin (realm role admin) carrying `claims` and an Authorization header. */
+  const adminEvent = (authorization: string, claims: Record<string, unknown>): never => {
+    const context = { kc_claims: JSON.stringify(claims), realm: "demo" };
+    const headers = { Authorization: authorization };
+    if (kind === "http-v2") {
+      return {
+        version: "2.0",
+        routeKey: "GET /admin",
+        rawPath: "/admin",
+        headers,
+        requestContext: { http: { method: "GET", path: "/admin" }, authorizer: { lambda: context } },
+      } as never;
+    }
+    return { resource: "/admin", path: "/admin", httpMethod: "GET", headers, requestContext: { authorizer: context } } as never;
+  };
+  const now = (): number => Math.floor(Date.now() / 1000);
+  const claims = (extra: Record<string, unknown> = {}) => ({
+    iss: "https://keycloak.example.com/realms/demo",
+    aud: "secured-api",
+    sub: "bob",
+    exp: now() + 60,
+    ...extra,
+  });
+  const ALL_ALGS = "ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA Ed25519 Ed448";
+
+  test("403 for a DPoP-bound token lacking the route's role: a DPoP challenge naming the proof algorithms", async () => {
+    captureOutput();
+    const response = await callSecured(adminEvent("DPoP x.y.z", claims({ typ: "DPoP", cnf: { jkt: "thumbprint" } })));
+    expect(response.statusCode).toBe(403);
+    expect(response.headers?.["WWW-Authenticate"]).toBe(`DPoP realm="demo", error="insufficient_scope", algs="${ALL_ALGS}"`);
+    expect(JSON.parse(response.body)).toEqual({ error: "insufficient_scope", message: "This route requires realm role admin." });
+  });
+
+  test("401 for an expired DPoP-bound token: a DPoP invalid_token challenge", async () => {
+    captureOutput();
+    const response = await callSecured(adminEvent("DPoP x.y.z", claims({ typ: "DPoP", cnf: { jkt: "thumbprint" }, exp: now() - 3600 })));
+    expect(response.statusCode).toBe(401);
+    expect(response.headers?.["WWW-Authenticate"]).toBe(`DPoP realm="demo", error="invalid_token", algs="${ALL_ALGS}"`);
+  });
+
+  test("a Bearer request keeps its Bearer challenge", async () => {
+    captureOutput();
+    const response = await callSecured(adminEvent("Bearer x.y.z", claims()));
+    expect(response.statusCode).toBe(403);
+    expect(response.headers?.["WWW-Authenticate"]).toBe('Bearer realm="demo", error="insufficient_scope"');
+  });
+});

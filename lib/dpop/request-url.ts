@@ -8,11 +8,18 @@
  * default port dropped, an empty path made `/`, dot segments removed (`%2e` included). What it
  * leaves is done here: percent-encoded unreserved characters decoded (`%7E` is `~`), and the hex
  * digits of the other escapes in upper case (`%2f` is `%2F`).
+ *
+ * One step further than RFC 3986 allows: escapes of the characters a path segment may hold as
+ * they are (`:`, `@` and the sub-delims `!$&'()*+,;=`) are decoded too. The URL a client signs
+ * keeps `%3A` as sent, while the path API Gateway and serverless-offline hand the authorizer may
+ * have it decoded (`a:b`); both spellings reach the same resource. `/`, `?`, `#`, `%` and the rest
+ * stay escaped, so a segment boundary or a query can never be made up this way.
  */
 
 /** Longer `htu` values are not URLs of this API: refused before parsing. */
 const MAX_URL_LENGTH = 4096;
-const UNRESERVED = /^[A-Za-z0-9._~-]$/;
+/** RFC 3986 `pchar` less `%`: unreserved, sub-delims, `:` and `@`. */
+const PATH_CHARACTER = /^[A-Za-z0-9._~!$&'()*+,;=:@-]$/;
 
 /**
  * `scheme://host[:port]/path`, normalised; undefined for anything that is not an absolute http(s)
@@ -36,5 +43,5 @@ export function normalizedRequestUrl(value: string): string | undefined {
 
 function normalizeEscape(encoded: string): string {
   const character = String.fromCharCode(Number.parseInt(encoded.slice(1), 16));
-  return UNRESERVED.test(character) ? character : encoded.toUpperCase();
+  return PATH_CHARACTER.test(character) ? character : encoded.toUpperCase();
 }

@@ -26,6 +26,12 @@ describe("htu normalisation", () => {
     ["https://api.example.com/a%20b", "https://api.example.com/a%20b"],
     ["https://api.example.com/a b", "https://api.example.com/a%20b"],
     ["https://bücher.example/secured", "https://xn--bcher-kva.example/secured"],
+    // A path segment's own characters, escaped by the client or decoded by the gateway: one spelling.
+    ["https://api.example.com/reports/a%3Ab%40c", "https://api.example.com/reports/a:b@c"],
+    ["https://api.example.com/reports/a%21%24%26%27%28%29%2A%2B%2C%3B%3Db", "https://api.example.com/reports/a!$&'()*+,;=b"],
+    ["https://api.example.com/reports/a:b@c", "https://api.example.com/reports/a:b@c"],
+    // Never a new segment, query, fragment or escape.
+    ["https://api.example.com/a%3fb%23c%25d%5Be%5d", "https://api.example.com/a%3Fb%23c%25d%5Be%5D"],
   ])("%s -> %s", (value, normalised) => {
     expect(normalizedRequestUrl(value)).toBe(normalised);
   });
@@ -47,6 +53,8 @@ describe("htu normalisation", () => {
     for (const other of [
       "https://api.example.com/Reports/a",
       "https://api.example.com/reports%2Fa",
+      "https://api.example.com/reports%3Fa",
+      "https://api.example.com/reports%23a",
       "https://api.example.com/reports/a/",
       "https://api.example.com:8443/reports/a",
     ]) {

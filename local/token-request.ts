@@ -4,6 +4,7 @@
  * `npm run doctor`; errors say what failed and never carry a secret.
  */
 import { discoveryUrl } from "../lib/keys/discovery.js";
+import type { DpopClientKey } from "./dpop-client.js";
 
 export interface TokenGrant {
   /** `password` for a user (`user`, `password`), or `client_credentials` for the client's service account. */
@@ -48,8 +49,11 @@ export async function tokenEndpoint(issuer: string): Promise<string> {
   return endpoint;
 }
 
-/** The token response for `grant`; throws with Keycloak's error code and description on a refusal. */
-export async function requestTokens(issuer: string, grant: TokenGrant): Promise<TokenResponse> {
+/**
+ * The token response for `grant`; throws with Keycloak's error code and description on a refusal.
+ * With `dpop`, the request carries a proof by that key, and Keycloak binds the tokens to it.
+ */
+export async function requestTokens(issuer: string, grant: TokenGrant, dpop?: DpopClientKey): Promise<TokenResponse> {
   const form = new URLSearchParams();
   if (grant.grant === "client_credentials") {
     form.set("grant_type", "client_credentials");
@@ -62,9 +66,14 @@ export async function requestTokens(issuer: string, grant: TokenGrant): Promise<
     form.set("scope", "openid");
   }
   const basic = Buffer.from(`${encodeURIComponent(grant.clientId)}:${encodeURIComponent(grant.clientSecret)}`).toString("base64");
-  const { status, body } = await fetchJson(await tokenEndpoint(issuer), {
+  const endpoint = await tokenEndpoint(issuer);
+  const { status, body } = await fetchJson(endpoint, {
     method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${basic}` },
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: `Basic ${basic}`,
+      ...(dpop === undefined ? {} : { dpop: dpop.proof("POST", endpoint) }),
+    },
     body: form,
   });
   if (status !== 200) {

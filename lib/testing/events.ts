@@ -58,7 +58,16 @@ export function authorizerEvent(kind: EventKind, authorization: string | undefin
       queryStringParameters: null,
       multiValueQueryStringParameters: null,
       stageVariables: null,
-      requestContext: {} as APIGatewayRequestAuthorizerEvent["requestContext"],
+      // What a REST REQUEST authorizer sees of the request (the URL a DPoP proof is bound to: https://HOST/dev/secured).
+      requestContext: {
+        httpMethod: method,
+        path: `/dev${path}`,
+        resourcePath: path,
+        stage: "dev",
+        domainName: HOST,
+        apiId: API_ID,
+        accountId: ACCOUNT,
+      } as APIGatewayRequestAuthorizerEvent["requestContext"],
     };
   }
   const headers: Record<string, string> = { host: HOST };
@@ -72,7 +81,15 @@ export function authorizerEvent(kind: EventKind, authorization: string | undefin
     rawPath: path,
     rawQueryString: "",
     headers,
-    requestContext: {} as APIGatewayRequestAuthorizerEventV2["requestContext"],
+    // The method and URL of the request (a DPoP proof is bound to them: https://HOST/secured).
+    requestContext: {
+      http: { method, path, protocol: "HTTP/1.1", sourceIp: "203.0.113.7", userAgent: "test" },
+      domainName: HOST,
+      apiId: API_ID,
+      accountId: ACCOUNT,
+      stage: "$default",
+      routeKey: `${method} ${path}`,
+    } as APIGatewayRequestAuthorizerEventV2["requestContext"],
   } as APIGatewayRequestAuthorizerEventV2;
 }
 

@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { API_ROUTES } from "../../functions/routes.js";
 import { loadAuthorizerConfig, type AuthorizerConfig } from "../../lib/config/authorizer-config.js";
 import { DEMO_CLIENT, requestTokens } from "../token-request.js";
+import { createDpopClientKey, type DpopClientKey } from "../dpop-client.js";
 import { Report, type Check } from "./checklist.js";
 import type { DoctorConfig } from "./doctor-config.js";
 import { checkRealm } from "./realm-checks.js";
@@ -58,26 +59,38 @@ function options(argv: readonly string[]) {
   return { ...values, params };
 }
 
-/** A token to explain, and where it came from (never the token itself in the label). */
-async function tokenToExplain(opts: ReturnType<typeof options>, config: DoctorConfig, report: Report): Promise<string | undefined> {
+/** A token to explain, where it came from (never the token itself in the label), and the DPoP key it is bound to when the doctor made one. */
+async function tokenToExplain(
+  opts: ReturnType<typeof options>,
+  config: DoctorConfig,
+  report: Report,
+): Promise<{ token: string; dpopKey?: DpopClientKey } | undefined> {
   if (opts.token !== undefined) {
     const token = (opts.token === "-" ? readFileSync(0, "utf8") : opts.token).trim();
     report.section(`token (from --token${opts.token === "-" ? " -, stdin" : ""})`);
-    return token;
+    return { token };
   }
   if (opts.user === undefined && !opts.client) return undefined;
   const label = opts.client ? `client credentials of client ${opts["client-id"]}` : `password grant of user ${opts.user} with client ${opts["client-id"]}`;
   report.section(`token (${label}, from the realm's token endpoint)`);
+  const grant = {
+    grant: opts.client ? ("client_credentials" as const) : ("password" as const),
+    ...(opts.user === undefined ? {} : { user: opts.user }),
+    ...(opts.password === undefined ? {} : { password: opts.password }),
+    clientId: opts["client-id"],
+    clientSecret: opts["client-secret"],
+  };
   try {
-    const tokens = await requestTokens(config.issuer, {
-      grant: opts.client ? "client_credentials" : "password",
-      ...(opts.user === undefined ? {} : { user: opts.user }),
-      ...(opts.password === undefined ? {} : { password: opts.password }),
-      clientId: opts["client-id"],
-      clientSecret: opts["client-secret"],
+    let dpopKey: DpopClientKey | undefined;
+    const tokens = await requestTokens(config.issuer, grant).catch(async (error: unknown) => {
+      // A client with "Require DPoP bound tokens": asked again as such a client asks, with a proof.
+      if (!(error instanceof Error && /dpop/i.test(error.message))) throw error;
+      dpopKey = createDpopClientKey();
+      report.add({ status: "info", text: "the client requires DPoP-bound tokens: asked again with a proof by a key the doctor made for this run" });
+      return requestTokens(config.issuer, grant, dpopKey);
     });
     if (typeof tokens.access_token !== "string") throw new Error("the token response has no access_token");
-    return tokens.access_token;
+    return { token: tokens.access_token, ...(dpopKey === undefined ? {} : { dpopKey }) };
   } catch (error) {
     report.add({
       status: "FAIL",
@@ -142,11 +155,12 @@ async function main(): Promise<number> {
   const facts = await checkRealm(report, doctorConfig, { localStage: stage.local, withToken });
 
   let lifespan: number | undefined;
-  const token = await tokenToExplain(opts, doctorConfig, report);
-  if (token !== undefined) lifespan = (await checkToken(report, doctorConfig, token, facts.keys, API_ROUTES)).lifespanSeconds;
+  const explained = await tokenToExplain(opts, doctorConfig, report);
+  if (explained !== undefined) lifespan = (await checkToken(report, doctorConfig, explained.token, facts.keys, API_ROUTES, explained.dpopKey)).lifespanSeconds;
 
   report.section("access after logout");
-  checkAccessWindow(report, doctorConfig, lifespan, stage.cacheTtlSeconds);
+  // With DPoP on, serverless.yml turns API Gateway's result cache off (infra/dpop.cjs): proofs are single-use.
+  checkAccessWindow(report, doctorConfig, lifespan, config.dpop === "off" ? stage.cacheTtlSeconds : 0);
   return finish(report);
 }
 

@@ -7,6 +7,7 @@
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import { gatewayViolations } from "../../lib/apigateway/gateway-rules.js";
 import { createAuthorizerHandler } from "../../lib/authorizer/authorizer-handler.js";
+import { requestTargetOf } from "../../lib/apigateway/events.js";
 import { keyBindingCheck } from "../../lib/dpop/key-binding-check.js";
 import { MemoryReplayCache } from "../../lib/dpop/replay-cache.js";
 import { AuthorizerFailureError, TokenRejectedError, type RejectionCode } from "../../lib/errors.js";
@@ -17,6 +18,7 @@ import type { RouteTable } from "../../lib/routes/route.js";
 import { authorizerEvent } from "../../lib/testing/events.js";
 import { createAccessTokenVerifier } from "../../lib/token/access-token-verifier.js";
 import { assertCanonical, decodeJwt, type DecodedJwt } from "../../lib/token/jwt-decoder.js";
+import type { DpopClientKey } from "../dpop-client.js";
 import type { Report } from "./checklist.js";
 import type { Jwk } from "./realm-checks.js";
 import type { DoctorConfig } from "./doctor-config.js";
@@ -91,7 +93,8 @@ function explain(decoded: DecodedJwt, config: DoctorConfig, keys: readonly Jwk[]
   step("missing_exp", payload.exp !== undefined, "exp present");
   step("missing_iat", payload.iat !== undefined, "iat present");
   if (payload.iat !== undefined) step("iat_in_future", payload.iat - skew <= now, "iat not in the future");
-  step("invalid_token_type", payload.typ === "Bearer", `typ ${shown(payload.typ)} is Bearer (an access token)`);
+  // Keycloak writes DPoP into the access tokens it binds to a DPoP key (lib/token/access-token-verifier.ts).
+  step("invalid_token_type", payload.typ === "Bearer" || payload.typ === "DPoP", `typ ${shown(payload.typ)} is Bearer or DPoP (an access token)`);
   if (config.allowedClients.length > 0) {
     step(
       "client_not_allowed",
@@ -101,7 +104,7 @@ function explain(decoded: DecodedJwt, config: DoctorConfig, keys: readonly Jwk[]
   }
   const principal = Object.hasOwn(payload, config.principalClaim) ? payload[config.principalClaim] : undefined;
   step("missing_subject", typeof principal === "string" && principal !== "", `${config.principalClaim} (KEYCLOAK_PRINCIPAL_CLAIM) a non-empty string`);
-  step("sender_constrained_token", !Object.hasOwn(payload, "cnf"), "no cnf (not bound to a DPoP or mTLS key)");
+  step(...bindingStep(payload.cnf, Object.hasOwn(payload, "cnf"), config.dpop));
   if (keys !== undefined && typeof header.kid === "string") {
     const published = keys.filter((key) => key.kid === header.kid);
     step("unknown_kid", published.length > 0, `kid is in the realm's JWKS`);
@@ -143,6 +146,25 @@ function fixFor(code: string, decoded: DecodedJwt | undefined, config: DoctorCon
   return OTHER_FIXES[code as RejectionCode];
 }
 
+/** The key-binding check's verdict on `cnf`, as lib/dpop/key-binding-check.ts decides it for a token sent as a client sends it. */
+function bindingStep(cnf: unknown, present: boolean, dpop: DoctorConfig["dpop"]): [RejectionCode, boolean, string] {
+  if (!present) return ["sender_constrained_token", true, "no cnf (not bound to a DPoP or mTLS key)"];
+  if (dpopThumbprintOf(cnf) === undefined) return ["sender_constrained_token", false, `cnf ${shown(cnf)} binds it by other means than DPoP (cnf.jkt alone)`];
+  if (dpop === "off") return ["sender_constrained_token", false, "cnf.jkt binds it to a DPoP key, and KEYCLOAK_DPOP is off"];
+  return [
+    "sender_constrained_token",
+    true,
+    `cnf.jkt binds it to a DPoP key: the API takes it as DPoP <token> with a proof by that key (KEYCLOAK_DPOP ${dpop})`,
+  ];
+}
+
+/** A DPoP binding's `jkt` (`cnf` with `jkt` alone, as lib/dpop/key-binding-check.ts takes it); undefined otherwise. */
+function dpopThumbprintOf(cnf: unknown): string | undefined {
+  if (typeof cnf !== "object" || cnf === null || Array.isArray(cnf) || Object.keys(cnf).length !== 1) return undefined;
+  const { jkt } = cnf as { jkt?: unknown };
+  return typeof jkt === "string" && jkt !== "" ? jkt : undefined;
+}
+
 export interface TokenOutcome {
   /** The token's lifespan (exp - iat), when it says. */
   readonly lifespanSeconds: number | undefined;
@@ -154,6 +176,7 @@ export async function checkToken(
   token: string,
   keys: readonly Jwk[] | undefined,
   routes: RouteTable,
+  dpopKey?: DpopClientKey,
 ): Promise<TokenOutcome> {
   report.add({
     status: token.length <= config.maxTokenBytes ? "ok" : "FAIL",
@@ -182,10 +205,23 @@ export async function checkToken(
     routes,
     offline: false,
   });
+  // A token bound to a DPoP key is sent as a client does: `DPoP <token>` with a fresh proof per
+  // request, by the doctor's own key when it got the token; without that key (--token) no proof
+  // can be made, and the proof is taken as valid (said so below).
+  const bound = config.dpop !== "off" && decoded !== undefined && dpopThumbprintOf(decoded.payload.cnf) !== undefined;
+  const requestOf = (kind: "rest-request" | "http-v2") => {
+    const event = authorizerEvent(kind, bound ? `DPoP ${token}` : `Bearer ${token}`);
+    if (bound && dpopKey !== undefined) {
+      const target = requestTargetOf(event, kind, false);
+      if (target !== undefined) (event as { headers: Record<string, string> }).headers.DPoP = dpopKey.proof(target.method, target.url, token);
+    }
+    return event;
+  };
+  const assumeProof = bound && dpopKey === undefined;
   const decide = async () => {
     const verified = await verifier.verify(token);
-    // Then, as the handler does, the key binding of a token sent as Bearer (lib/dpop/).
-    await keyBinding({ event: authorizerEvent("rest-token", `Bearer ${token}`), kind: "rest-token", scheme: "Bearer", token, verified });
+    // Then, as the handler does, the key binding (lib/dpop/): a Bearer token, or a DPoP-bound one with its proof.
+    if (!assumeProof) await keyBinding({ event: requestOf("http-v2"), kind: "http-v2", scheme: bound ? "DPoP" : "Bearer", token, verified });
     return { verified };
   };
   const outcome = await decide().catch((error: unknown) => ({ error }));
@@ -199,6 +235,8 @@ export async function checkToken(
       report.line(
         `  decision: refused, 401, reason ${error.code} (the authorizer's log line says this)${agrees ? "" : ` [the explanation above disagrees: ${first?.code}]`}`,
       );
+      // Every check above passed, yet the authorizer refuses (a DPoP proof, a revoked session...): a failure all the same.
+      if (first === undefined) report.add({ status: "FAIL", text: `the authorizer refuses the token (${error.code}) though every check above passed` });
       // The fix of the check that decided, unless that check's line above already says it.
       if (decoded !== undefined && (!agrees || first === undefined)) {
         const fix = fixFor(error.code, decoded, config, error.detail?.keyProblem);
@@ -215,17 +253,27 @@ export async function checkToken(
     }
   } else {
     report.add({ status: "ok", text: "the signature verifies with the realm's key" });
+    if (bound) {
+      report.add({
+        status: assumeProof ? "info" : "ok",
+        text: assumeProof
+          ? "a DPoP-bound token: allowed only as DPoP <token> with a valid proof by the key of cnf.jkt, which the doctor does not hold (the proof is not checked here); refused as Bearer (dpop_token_as_bearer)"
+          : "a DPoP-bound token: sent as DPoP <token> with a proof by the doctor's key, as a client does; refused as Bearer (dpop_token_as_bearer)",
+      });
+    }
     report.line(`  decision: allowed, principal ${config.principalClaim} ${shown(outcome.verified.principal)}, verified by kid ${outcome.verified.kid}`);
-    const handler = createAuthorizerHandler({ verifier, routes });
+    // The handler as deployed with this key binding (each call a fresh proof), or, without the client's key, one taking the proof as valid.
+    const handler = createAuthorizerHandler({ verifier, routes, keyBinding: assumeProof ? () => undefined : keyBinding });
     const problems: string[] = [];
     let allowed = 0;
-    for (const kind of ["rest-token", "http-v2"] as const) {
-      const answer = await handler(authorizerEvent(kind, `Bearer ${token}`)).then(
+    // DPoP needs the request's headers: a REQUEST authorizer on REST (infra/dpop.cjs).
+    for (const kind of [bound ? "rest-request" : "rest-token", "http-v2"] as const) {
+      const answer = await handler(kind === "rest-token" ? authorizerEvent(kind, `Bearer ${token}`) : requestOf(kind)).then(
         (result) => ({ result }),
         (error: unknown) => ({ error }),
       );
       problems.push(...gatewayViolations(kind, answer));
-      if (kind === "rest-token" && "result" in answer) {
+      if (kind !== "http-v2" && "result" in answer) {
         const statements = (answer.result as APIGatewayAuthorizerResult).policyDocument.Statement;
         allowed = statements
           .filter((statement) => statement.Effect === "Allow")

@@ -54,6 +54,28 @@ describe("against the embedded provider", () => {
     expect(out).not.toContain(token.split(".")[2] ?? "");
   }, 60_000);
 
+  test("a client that requires DPoP-bound tokens: the doctor asks with a proof of its own, explains the bound token and decides it as a client sends it", async () => {
+    const dpopClient = ["--client", "--client-id", "dpop-client", "--client-secret", "dpop-client-secret"];
+    const { code, out } = await doctor(dpopClient, { KEYCLOAK_ISSUER: provider.issuer, KEYCLOAK_DPOP: "allowed" });
+    expect(out).toContain("info  the client requires DPoP-bound tokens: asked again with a proof by a key the doctor made for this run");
+    expect(out).toContain('ok    typ "DPoP" is Bearer or DPoP (an access token)');
+    expect(out).toContain("ok    cnf.jkt binds it to a DPoP key: the API takes it as DPoP <token> with a proof by that key (KEYCLOAK_DPOP allowed)");
+    expect(out).toContain("ok    a DPoP-bound token: sent as DPoP <token> with a proof by the doctor's key, as a client does");
+    expect(out).toMatch(/decision: allowed, principal sub "[\w-]+"/);
+    expect(out).toContain("ok    API Gateway accepts the answers: a REST policy allowing");
+    // DPoP turns API Gateway's result cache off: it adds nothing to the access window.
+    expect(out).toContain("the API Gateway result cache (authorizerCacheTtlSeconds 0 s)");
+    expect(out).toContain("result: no check failed");
+    expect(code).toBe("0");
+    expect(out).not.toContain("dpop-client-secret");
+
+    // The same token's check with DPoP off: refused, and the fix says to turn it on.
+    const off = await doctor(dpopClient, { KEYCLOAK_ISSUER: provider.issuer, KEYCLOAK_DPOP: "off" });
+    expect(off.out).toContain("FAIL  cnf.jkt binds it to a DPoP key, and KEYCLOAK_DPOP is off");
+    expect(off.out).toContain("decision: refused, 401, reason sender_constrained_token");
+    expect(off.code).toBe("1");
+  }, 90_000);
+
   test("a wrong client secret: the token request fails with Keycloak's error, and the secret is not printed", async () => {
     const { code, out } = await doctor(["--client", "--client-secret", "not-the-secret-42"], { KEYCLOAK_ISSUER: provider.issuer });
     expect(out).toMatch(/FAIL {2}no token: token request failed \(HTTP 401\) (invalid_client|unauthorized_client)/);

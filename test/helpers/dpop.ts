@@ -28,8 +28,8 @@ export function generateDpopKey(alg: ProofAlgorithm = "ES256", options: { rsaBit
       : alg === "Ed448"
         ? generateKeyPairSync("ed448")
         : alg.startsWith("ES")
-        ? generateKeyPairSync("ec", { namedCurve: CURVE[alg] as string })
-        : generateKeyPairSync("rsa", { modulusLength: options.rsaBits ?? 2048 });
+          ? generateKeyPairSync("ec", { namedCurve: CURVE[alg] as string })
+          : generateKeyPairSync("rsa", { modulusLength: options.rsaBits ?? 2048 });
   const exported = pair.publicKey.export({ format: "jwk" }) as Record<string, string>;
   return { alg, privateKey: pair.privateKey, jwk: exported, thumbprint: thumbprintOf(exported) };
 }

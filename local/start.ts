@@ -10,6 +10,7 @@ import { keycloakServerVersion } from "./keycloak/server-info.js";
 import { adminCredentials } from "./keycloak/server.js";
 import { keycloakVersion } from "./keycloak/version.js";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_ISSUER } from "./provider/index.js";
 import { startStack } from "./stack.js";
 
 /** The second realm the embedded provider serves (many realms, Organizations: docs/many-realms.md). */
@@ -53,7 +54,9 @@ try {
   }
   console.log(`docs:     ${stack.baseUrl}/docs (Swagger UI: Authorize, log in as alice/alice or bob/bob)`);
   console.log(`ready in ${seconds}s. Try:`);
-  console.log(`  curl -H "Authorization: Bearer $(npm run -s token -- --user alice)" ${stack.baseUrl}/secured`);
+  // npm run token finds the realm through KEYCLOAK_ISSUER too: name it when it is not the default.
+  const tokenEnv = stack.issuer === DEFAULT_ISSUER ? "" : `KEYCLOAK_ISSUER=${stack.issuer} `;
+  console.log(`  curl -H "Authorization: Bearer $(${tokenEnv}npm run -s token -- --user alice)" ${stack.baseUrl}/secured`);
 
   let stopping = false;
   const stop = (): void => {

@@ -42,7 +42,8 @@ test("npm start serves the API with the embedded provider, and Ctrl-C stops all 
     await ready;
     expect(output).toContain(`provider: embedded OpenID provider`);
     expect(output).toContain(`GET http://localhost:${port}/dev/secured`);
-    expect(output).toContain(`curl -H "Authorization: Bearer $(npm run -s token -- --user alice)" http://localhost:${port}/secured`);
+    // Not the default issuer: the printed command names it, so that npm run token finds the realm.
+    expect(output).toContain(`curl -H "Authorization: Bearer $(KEYCLOAK_ISSUER=${issuer} npm run -s token -- --user alice)" http://localhost:${port}/secured`);
 
     const alice = await passwordTokens(issuer, "alice");
     const response = await fetch(`http://localhost:${port}/secured`, { headers: { authorization: `Bearer ${alice.access_token}` } });

@@ -60,7 +60,7 @@ export const REALM_SETTINGS = {
     max: 100_000,
   }),
   realmDiscoveriesPerSecond: integer("KEYCLOAK_REALM_DISCOVERIES_PER_SECOND", {
-    doc: "first fetches of realms not held in memory, at most, per instance (a burst of as many); tokens of further new realms are answered 500 until there is room",
+    doc: "first fetches of realms not held in memory, at most, per instance (a burst of as many); tokens of further new realms are answered 500 until there is room. Realms that signed a token the instance verified get the same rate of their own (so Keycloak sees at most twice it), which tokens naming invented realms cannot spend",
     fallback: 10,
     min: 1,
     max: 1000,

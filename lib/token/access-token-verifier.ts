@@ -305,7 +305,7 @@ export function createAccessTokenVerifier(config: AuthorizerConfig, dependencies
         // Warm path: no promise hop before the crypto when the key is already known.
         const key = await keyFor(decodedToken.decoded, state);
         const result = verifyDecoded(decodedToken.decoded, state, key, decodedToken.lightweight);
-        if (state.realm.fromPattern) realms.confirm(state.realm);
+        realms.confirm(state.realm);
         // The crypto ran right after the key was known, with no await in between, so the result
         // belongs to the realm's current key set: safe to remember until a key set changes.
         verified.set(token, result, result.token.claims);

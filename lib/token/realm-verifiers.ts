@@ -10,7 +10,8 @@
  * flood of such names spends the budget of realms never seen. A realm that has signed a token this
  * instance verified is *proven*; when it was dropped (least recently used) and comes back, it is
  * discovered again from a budget of its own, which invented names cannot reach. So a flood delays
- * only realms new to the instance; KEYCLOAK_REALMS_ALLOW keeps it from spending anything.
+ * only realms new to the instance, and Keycloak sees at most twice the rate (each budget's);
+ * KEYCLOAK_REALMS_ALLOW keeps a flood from spending anything.
  */
 import type { TrustedRealm } from "../config/trusted-issuers.js";
 import { RealmDiscoveryThrottledError, UnknownRealmError } from "../errors.js";
@@ -123,6 +124,8 @@ export class RealmVerifiers<V> {
   forgetAbsent(realm: TrustedRealm): void {
     if (!realm.fromPattern) return;
     this.held.delete(realm.issuer);
+    // A deleted realm is proven no more: tokens naming it (no signature needed) would spend the proven budget.
+    this.proven.delete(realm.issuer);
     if (this.options.unknownRealmMs === 0) return;
     if (this.unknown.size >= MAX_UNKNOWN) {
       const oldest = this.unknown.keys().next();

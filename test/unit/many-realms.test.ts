@@ -273,6 +273,11 @@ describe("bounded: realms held, discoveries per second, absent realms", () => {
     // The proven budget is a budget too: a second proven realm in the same second waits.
     registry.confirm(pattern("b"));
     expect(() => registry.get(pattern("b"))).toThrow(RealmDiscoveryThrottledError);
+    // A realm Keycloak no longer has is proven no more: its name is back on the new realms' budget.
+    now += 1000;
+    registry.forgetAbsent(pattern("a"));
+    registry.get(pattern("d")); // spends the new realms' budget
+    expect(() => registry.get(pattern("a"))).toThrow(RealmDiscoveryThrottledError);
     registry.confirm({ issuer: "https://kc/realms/exact", name: "exact", fromPattern: false });
     expect(registry.get({ issuer: "https://kc/realms/exact", name: "exact", fromPattern: false })).toBe("exact");
   });

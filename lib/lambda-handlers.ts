@@ -55,7 +55,8 @@ export function protectedHandler(routes: RouteTable, handler: ProtectedHandler, 
   return protect(handler, {
     routes,
     realm: config.realm,
-    dpopAlgorithms: config.dpopAlgorithms,
+    // DPoP challenges only where the authorizer takes DPoP (KEYCLOAK_DPOP on).
+    ...(config.dpop === "off" ? {} : { dpopAlgorithms: config.dpopAlgorithms }),
     clockSkewSeconds: config.clockSkewSeconds,
     corsOrigins: config.corsOrigins,
     logger: createLogger(),

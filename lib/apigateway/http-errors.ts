@@ -25,19 +25,23 @@ export class HttpError extends Error {
  */
 export type Challenge = string | { readonly realm: string; readonly dpopAlgorithms: readonly string[] };
 
+/** What cannot stand in a quoted header parameter: quotes, backslashes, control characters (a line break would end the header). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+const UNQUOTABLE = /["\\\x00-\x1f\x7f]/g;
+
 /**
  * An RFC 6750 section 3 challenge: `Bearer realm="demo", error="invalid_token"`. No error code
  * when the request carried no credentials at all (section 3.1).
  */
 export function bearerChallenge(realm: string, error?: "invalid_token" | "insufficient_scope"): string {
-  const quotedRealm = realm.replace(/["\\]/g, "");
+  const quotedRealm = realm.replace(UNQUOTABLE, "");
   return error === undefined ? `Bearer realm="${quotedRealm}"` : `Bearer realm="${quotedRealm}", error="${error}"`;
 }
 
 /** The `WWW-Authenticate` value: Bearer, or RFC 9449's `DPoP realm="demo", error="...", algs="ES256 ..."`. */
 export function challengeHeader(challenge: Challenge, error: "invalid_token" | "insufficient_scope"): string {
   if (typeof challenge === "string") return bearerChallenge(challenge, error);
-  const quotedRealm = challenge.realm.replace(/["\\]/g, "");
+  const quotedRealm = challenge.realm.replace(UNQUOTABLE, "");
   return `DPoP realm="${quotedRealm}", error="${error}", algs="${challenge.dpopAlgorithms.join(" ")}"`;
 }
 

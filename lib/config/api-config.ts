@@ -32,6 +32,7 @@ export const API_SETTINGS = {
   audiences: list("KEYCLOAK_AUDIENCE", {
     doc: "the authorizer's audiences (the same value): a lightweight access token's introspection answer must name one in `aud`",
   }),
+  dpop: AUTHORIZER_SETTINGS.dpop,
   dpopAlgorithms: AUTHORIZER_SETTINGS.dpopAlgorithms,
   realmRules: AUTHORIZER_SETTINGS.realmRules,
   allowHttp: AUTHORIZER_SETTINGS.allowHttp,

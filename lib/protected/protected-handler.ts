@@ -20,7 +20,7 @@ export type ProtectedHandler = (event: ProxyEvent, context: ProtectedContext) =>
 export interface ProtectOptions {
   readonly routes: RouteTable;
   readonly realm: string;
-  /** The DPoP proof algorithms named in challenges to DPoP requests (all by default). */
+  /** With DPoP on: the proof algorithms named in the challenges to DPoP requests. Without, every challenge is Bearer. */
   readonly dpopAlgorithms?: readonly string[];
   readonly clockSkewSeconds: number;
   /** Origins allowed to call from a browser; none by default. */

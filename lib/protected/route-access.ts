@@ -13,7 +13,6 @@ import { claimsFromEvent } from "../apigateway/context.js";
 import { headerOf, routeOf, type ProxyEvent } from "../apigateway/events.js";
 import { forbidden, unauthorized, unavailable, type Challenge } from "../apigateway/http-errors.js";
 import { isLightweightToken, type KeycloakClaims } from "../claims.js";
-import { DPOP_ALGORITHMS } from "../config/dpop-settings.js";
 import { realmNameOf } from "../config/trusted-issuers.js";
 import { IntrospectionUnavailableError, LightweightTokenNotAllowedError, MissingAuthorizerContextError, TokenRejectedError } from "../errors.js";
 import type { StrictRouteCheck } from "../introspection/strict-route-check.js";
@@ -35,7 +34,7 @@ export interface RouteAccessOptions {
   readonly routes: RouteTable;
   /** The realm of `WWW-Authenticate` challenges. */
   readonly realm: string;
-  /** The DPoP proof algorithms, for the challenge to a request made with the DPoP scheme (KEYCLOAK_DPOP_ALGORITHMS; all by default). */
+  /** With DPoP on: the proof algorithms, for the challenge to a request made with the DPoP scheme (KEYCLOAK_DPOP_ALGORITHMS). Without, every challenge is Bearer. */
   readonly dpopAlgorithms?: readonly string[];
   /** The authorizer's clock skew, for the expiry check. */
   readonly clockSkewSeconds: number;
@@ -46,7 +45,7 @@ export interface RouteAccessOptions {
 
 export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<ProxyEvent, unknown, Error, RouteAccessContext & Context> {
   const { routes, realm, clockSkewSeconds, logger } = options;
-  const dpopChallenge: Challenge = { realm, dpopAlgorithms: options.dpopAlgorithms ?? DPOP_ALGORITHMS };
+  const dpopChallenge: Challenge = options.dpopAlgorithms === undefined ? realm : { realm, dpopAlgorithms: options.dpopAlgorithms };
   /**
    * RFC 9449 section 7.1: a request made with the DPoP scheme is answered with a DPoP challenge.
    * A token bound to a key (`cnf.jkt`) got here only as `DPoP <token>`, whatever the header says now.

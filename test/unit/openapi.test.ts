@@ -87,6 +87,14 @@ describe("the OpenAPI document", () => {
     expect(((denied.headers ?? {})["WWW-Authenticate"] as OpenAPIV3.HeaderObject).example).toBe(expected.headers["WWW-Authenticate"]);
   });
 
+  test("a challenge's realm cannot break the header: quotes, backslashes and control characters are left out", () => {
+    const challenge = unauthorized('de"mo\r\nX-Evil: 1\\').headers["WWW-Authenticate"];
+    expect(challenge).toBe('Bearer realm="demoX-Evil: 1", error="invalid_token"');
+    expect(forbidden({ realm: "de\nmo", dpopAlgorithms: ["ES256"] }, "x").headers["WWW-Authenticate"]).toBe(
+      'DPoP realm="demo", error="insufficient_scope", algs="ES256"',
+    );
+  });
+
   test("401 carries the RFC 6750 challenge and the JSON body of lib/http-error.ts; 200 the claims", async () => {
     const document = (await dereference(structuredClone(restDocument()) as never, { resolve: { external: false } })) as unknown as OpenAPIV3.Document;
     const secured = operation(document, "GET", "/secured");

@@ -8,6 +8,7 @@ import { testConfig } from "../helpers/config.js";
 import { EVENT_KINDS, authorizerEvent } from "../helpers/events.js";
 import { accessToken, generateRsaKey, type TestKey } from "../helpers/tokens.js";
 import { API_ROUTES } from "../../functions/routes.js";
+import { protectedHandler } from "../../lib/lambda-handlers.js";
 import { captureOutput } from "../helpers/captured-output.js";
 import { payloadOf } from "../helpers/verification.js";
 import { gatewayChecked } from "../helpers/gateway.js";
@@ -20,6 +21,8 @@ const lambdaContext = { awsRequestId: "test", getRemainingTimeInMillis: () => 30
 
 beforeAll(async () => {
   process.env.AUTH_REALM = "demo";
+  // As a stage with DPoP on configures the secured function: its 401/403 to DPoP requests are DPoP challenges.
+  process.env.KEYCLOAK_DPOP = "allowed";
   process.env.KEYCLOAK_ISSUER ??= "https://keycloak.example.com/realms/demo";
   ({ handler: securedHandler } = (await import("../../functions/secured.js")) as unknown as { handler: typeof securedHandler });
   key = generateRsaKey();
@@ -135,6 +138,21 @@ describe.each(EVENT_KINDS)("RFC 9449 section 7.1 on %s: a request made with the 
     const response = await callSecured(adminEvent("DPoP x.y.z", claims({ typ: "DPoP", cnf: { jkt: "thumbprint" }, exp: now() - 3600 })));
     expect(response.statusCode).toBe(401);
     expect(response.headers?.["WWW-Authenticate"]).toBe(`DPoP realm="demo", error="invalid_token", algs="${ALL_ALGS}"`);
+  });
+
+  test("with DPoP off, a request claiming the DPoP scheme gets the Bearer challenge: DPoP is not on offer", async () => {
+    captureOutput();
+    const handler = protectedHandler(API_ROUTES, async () => ({ statusCode: 200, body: "{}" }), {
+      AUTH_REALM: "demo",
+      KEYCLOAK_ISSUER: "https://keycloak.example.com/realms/demo",
+      KEYCLOAK_DPOP: "off",
+    });
+    const response = (await handler(
+      adminEvent("DPoP x.y.z", claims({ typ: "DPoP", cnf: { jkt: "thumbprint" } })),
+      lambdaContext as never,
+    )) as APIGatewayProxyResult;
+    expect(response.statusCode).toBe(403);
+    expect(response.headers?.["WWW-Authenticate"]).toBe('Bearer realm="demo", error="insufficient_scope"');
   });
 
   test("a Bearer request keeps its Bearer challenge", async () => {

@@ -68,7 +68,10 @@ export function inspectProofKey(jwk: unknown, alg: string): InspectedProofKey {
     if (typeof value !== "string" || !BASE64URL.test(value)) throw new DpopProofKeyInvalidError(`proof jwk's ${member} is not base64url`);
   }
   // A label, when present, must agree: a key marked for another algorithm, or for encryption, signs no proof.
-  if (key.alg !== undefined && key.alg !== alg) throw new DpopProofKeyInvalidError("proof jwk's alg differs from the proof's alg");
+  // RFC 9864: a key labelled EdDSA (the older, curve-generic name) may sign as Ed25519 or Ed448.
+  if (key.alg !== undefined && key.alg !== alg && !(key.alg === "EdDSA" && KEY_RULES_NAME[alg] === "EdDSA")) {
+    throw new DpopProofKeyInvalidError("proof jwk's alg differs from the proof's alg");
+  }
   if (key.use !== undefined && key.use !== "sig") throw new DpopProofKeyInvalidError("proof jwk is not a signing key (use)");
   if (key.key_ops !== undefined && !(Array.isArray(key.key_ops) && key.key_ops.includes("verify"))) {
     throw new DpopProofKeyInvalidError("proof jwk is not a verification key (key_ops)");

@@ -12,8 +12,10 @@
  * One step further than RFC 3986 allows: escapes of the characters a path segment may hold as
  * they are (`:`, `@` and the sub-delims `!$&'()*+,;=`) are decoded too. The URL a client signs
  * keeps `%3A` as sent, while the path API Gateway and serverless-offline hand the authorizer may
- * have it decoded (`a:b`); both spellings reach the same resource. `/`, `?`, `#`, `%` and the rest
- * stay escaped, so a segment boundary or a query can never be made up this way.
+ * have it decoded (`a:b`), so the two spellings are taken as one URL. (A backend that tells them
+ * apart, a Java one reading `;` as a parameter separator, would see one proof fit both; the proof
+ * still works once, for this token.) `/`, `?`, `#`, `%` and the rest stay escaped, so a segment
+ * boundary or a query can never be made up this way.
  */
 
 /** Longer `htu` values are not URLs of this API: refused before parsing. */

@@ -84,7 +84,8 @@ async function tokenToExplain(
     let dpopKey: DpopClientKey | undefined;
     const tokens = await requestTokens(config.issuer, grant).catch(async (error: unknown) => {
       // A client with "Require DPoP bound tokens": asked again as such a client asks, with a proof.
-      if (!(error instanceof Error && /dpop/i.test(error.message))) throw error;
+      // Keycloak: "DPoP proof is missing"; the embedded provider: "DPoP proof JWT not provided".
+      if (!(error instanceof Error && /DPoP proof (is missing|JWT not provided)/.test(error.message))) throw error;
       dpopKey = createDpopClientKey();
       report.add({ status: "info", text: "the client requires DPoP-bound tokens: asked again with a proof by a key the doctor made for this run" });
       return requestTokens(config.issuer, grant, dpopKey);

@@ -101,6 +101,15 @@ describe.each(KINDS)("%s events", (kind) => {
     await expect(handler(requestEvent(kind, { authorization: `DPoP ${token}`, headers: { dpop: proof } }))).resolves.toBeDefined();
   });
 
+  test("RFC 9864: an Ed25519 key labelled EdDSA (the older name) signs a proof as Ed25519; labelled for ES256 it does not", async () => {
+    const { handler } = dpopHandler();
+    const key = generateDpopKey("Ed25519");
+    const token = boundToken(key);
+    const labelled = (alg: string) => dpopProof(key, { htm: "GET", htu: url, accessToken: token, header: { jwk: { ...key.jwk, alg } } });
+    await expect(handler(requestEvent(kind, { authorization: `DPoP ${token}`, headers: { dpop: labelled("EdDSA") } }))).resolves.toBeDefined();
+    await expect(handler(requestEvent(kind, { authorization: `DPoP ${token}`, headers: { dpop: labelled("ES256") } }))).rejects.toThrow(/^Unauthorized$/);
+  });
+
   test("every later use of the same token needs a new proof: each proof works once", async () => {
     const run = dpopHandler();
     const token = boundToken();

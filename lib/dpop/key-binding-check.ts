@@ -37,7 +37,7 @@ import { isKeyBound, refuseKeyBinding } from "../authorizer/refuse-key-binding.j
 export { refuseKeyBinding };
 
 /** The `jkt` of a DPoP binding; undefined for a binding of another kind (or a malformed one). */
-function dpopThumbprint(cnf: unknown): string | undefined {
+export function dpopThumbprint(cnf: unknown): string | undefined {
   if (typeof cnf !== "object" || cnf === null || Array.isArray(cnf)) return undefined;
   const members = Object.keys(cnf);
   const { jkt } = cnf as { jkt?: unknown };

@@ -8,7 +8,7 @@ import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import { gatewayViolations } from "../../lib/apigateway/gateway-rules.js";
 import { createAuthorizerHandler } from "../../lib/authorizer/authorizer-handler.js";
 import { requestTargetOf } from "../../lib/apigateway/events.js";
-import { keyBindingCheck } from "../../lib/dpop/key-binding-check.js";
+import { dpopThumbprint, keyBindingCheck } from "../../lib/dpop/key-binding-check.js";
 import { MemoryReplayCache } from "../../lib/dpop/replay-cache.js";
 import { AuthorizerFailureError, TokenRejectedError, type RejectionCode } from "../../lib/errors.js";
 import { isCanonicalEcdsaSignature, judgeKey } from "../../lib/keys/key-rules.js";
@@ -149,20 +149,13 @@ function fixFor(code: string, decoded: DecodedJwt | undefined, config: DoctorCon
 /** The key-binding check's verdict on `cnf`, as lib/dpop/key-binding-check.ts decides it for a token sent as a client sends it. */
 function bindingStep(cnf: unknown, present: boolean, dpop: DoctorConfig["dpop"]): [RejectionCode, boolean, string] {
   if (!present) return ["sender_constrained_token", true, "no cnf (not bound to a DPoP or mTLS key)"];
-  if (dpopThumbprintOf(cnf) === undefined) return ["sender_constrained_token", false, `cnf ${shown(cnf)} binds it by other means than DPoP (cnf.jkt alone)`];
+  if (dpopThumbprint(cnf) === undefined) return ["sender_constrained_token", false, `cnf ${shown(cnf)} binds it by other means than DPoP (cnf.jkt alone)`];
   if (dpop === "off") return ["sender_constrained_token", false, "cnf.jkt binds it to a DPoP key, and KEYCLOAK_DPOP is off"];
   return [
     "sender_constrained_token",
     true,
     `cnf.jkt binds it to a DPoP key: the API takes it as DPoP <token> with a proof by that key (KEYCLOAK_DPOP ${dpop})`,
   ];
-}
-
-/** A DPoP binding's `jkt` (`cnf` with `jkt` alone, as lib/dpop/key-binding-check.ts takes it); undefined otherwise. */
-function dpopThumbprintOf(cnf: unknown): string | undefined {
-  if (typeof cnf !== "object" || cnf === null || Array.isArray(cnf) || Object.keys(cnf).length !== 1) return undefined;
-  const { jkt } = cnf as { jkt?: unknown };
-  return typeof jkt === "string" && jkt !== "" ? jkt : undefined;
 }
 
 export interface TokenOutcome {
@@ -208,7 +201,7 @@ export async function checkToken(
   // A token bound to a DPoP key is sent as a client does: `DPoP <token>` with a fresh proof per
   // request, by the doctor's own key when it got the token; without that key (--token) no proof
   // can be made, and the proof is taken as valid (said so below).
-  const bound = config.dpop !== "off" && decoded !== undefined && dpopThumbprintOf(decoded.payload.cnf) !== undefined;
+  const bound = config.dpop !== "off" && decoded !== undefined && dpopThumbprint(decoded.payload.cnf) !== undefined;
   const requestOf = (kind: "rest-request" | "http-v2") => {
     const event = authorizerEvent(kind, bound ? `DPoP ${token}` : `Bearer ${token}`);
     if (bound && dpopKey !== undefined) {

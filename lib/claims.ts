@@ -14,6 +14,17 @@ export type KeycloakClaims = JwtPayload;
  */
 export const isLightweightToken = (claims: Readonly<Record<string, unknown>>): boolean => !Object.hasOwn(claims, "aud");
 
+/**
+ * The `jkt` of a DPoP binding (`cnf` holding `jkt` alone, RFC 9449 section 6); undefined for a
+ * binding of another kind, or a malformed one. Read by the authorizer's key-binding check, the
+ * handler's challenges and the doctor alike.
+ */
+export function dpopThumbprint(cnf: unknown): string | undefined {
+  if (typeof cnf !== "object" || cnf === null || Array.isArray(cnf)) return undefined;
+  const { jkt } = cnf as { jkt?: unknown };
+  return Object.keys(cnf).length === 1 && typeof jkt === "string" && jkt !== "" ? jkt : undefined;
+}
+
 /** What a successful verification yields. Shared with later calls for the same token: never mutate. */
 export interface VerifiedToken {
   readonly claims: KeycloakClaims;

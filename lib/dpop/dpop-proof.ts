@@ -29,7 +29,7 @@ import {
 } from "../errors.js";
 import { assertCanonical, decodeJwt, type DecodedJwt } from "../token/jwt-decoder.js";
 import { verifyRsaPssWith } from "../token/rsa-pss-signature.js";
-import { inspectProofKey, ProofKeys, type ProofKey } from "./proof-key.js";
+import { inspectProofKey, isEdDsa, ProofKeys, type ProofKey } from "./proof-key.js";
 import { normalizedRequestUrl } from "./request-url.js";
 
 /** Longer `DPoP` values are refused before any parsing (an RSA-8192 proof is under 5 KB). */
@@ -140,7 +140,7 @@ function signatureVerifies(decoded: DecodedJwt, alg: string, { key, rsaBytes }: 
   const input = `${decoded.headerB64}.${decoded.payloadB64}`;
   const signature = Buffer.from(decoded.signatureB64, "base64url");
   if (alg.startsWith("PS")) return verifyRsaPssWith(alg, input, signature, key, rsaBytes);
-  if (alg === "EdDSA" || alg === "Ed25519" || alg === "Ed448") return verify(null, Buffer.from(input), key, signature);
+  if (isEdDsa(alg)) return verify(null, Buffer.from(input), key, signature);
   const ecdsaBytes = ECDSA_BYTES[alg];
   if (ecdsaBytes !== undefined) {
     if (signature.length !== ecdsaBytes * 2) return false;

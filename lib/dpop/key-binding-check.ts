@@ -12,6 +12,7 @@
  *   meet and this one does not (`dpopBound()` in lib/routes/requirements.ts).
  * With DPoP off, every bound token and the `DPoP` scheme are refused (refuseKeyBinding).
  */
+import { dpopThumbprint } from "../claims.js";
 import { declaredRouteOf, dpopProofOf, requestTargetOf } from "../apigateway/events.js";
 import type { CheckedRequest, RequestCheck } from "../authorizer/authorizer-handler.js";
 import type { DpopMode } from "../config/dpop-settings.js";
@@ -35,14 +36,6 @@ import { normalizedRequestUrl } from "./request-url.js";
 import { isKeyBound, refuseKeyBinding } from "../authorizer/refuse-key-binding.js";
 
 export { refuseKeyBinding };
-
-/** The `jkt` of a DPoP binding; undefined for a binding of another kind (or a malformed one). */
-export function dpopThumbprint(cnf: unknown): string | undefined {
-  if (typeof cnf !== "object" || cnf === null || Array.isArray(cnf)) return undefined;
-  const members = Object.keys(cnf);
-  const { jkt } = cnf as { jkt?: unknown };
-  return members.length === 1 && typeof jkt === "string" && jkt !== "" ? jkt : undefined;
-}
 
 const bound = isKeyBound;
 

@@ -35,6 +35,9 @@ const KEY_SHAPE: Readonly<Record<string, { readonly kty: string; readonly crv?: 
 /** RFC 9864's fully-specified EdDSA names are EdDSA to the key rules (lib/keys/key-rules.ts), which know a key's curve. */
 const KEY_RULES_NAME: Readonly<Record<string, string>> = { Ed25519: "EdDSA", Ed448: "EdDSA" };
 
+/** EdDSA under any of its names (`EdDSA`, `Ed25519`, `Ed448`): a signature over the message itself, no hash named. */
+export const isEdDsa = (alg: string): boolean => (KEY_RULES_NAME[alg] ?? alg) === "EdDSA";
+
 /** RSA proof keys above this are refused: nobody needs them, and each verification would cost more. */
 export const MAX_RSA_PROOF_KEY_BITS = 8192;
 

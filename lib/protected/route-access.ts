@@ -12,7 +12,7 @@ import type { Context } from "aws-lambda";
 import { claimsFromEvent } from "../apigateway/context.js";
 import { headerOf, routeOf, type ProxyEvent } from "../apigateway/events.js";
 import { forbidden, unauthorized, unavailable, type Challenge } from "../apigateway/http-errors.js";
-import { isLightweightToken, type KeycloakClaims } from "../claims.js";
+import { dpopThumbprint, isLightweightToken, type KeycloakClaims } from "../claims.js";
 import { realmNameOf } from "../config/trusted-issuers.js";
 import { IntrospectionUnavailableError, LightweightTokenNotAllowedError, MissingAuthorizerContextError, TokenRejectedError } from "../errors.js";
 import type { StrictRouteCheck } from "../introspection/strict-route-check.js";
@@ -51,7 +51,7 @@ export function routeAccess(options: RouteAccessOptions): middy.MiddlewareObj<Pr
    * A token bound to a key (`cnf.jkt`) got here only as `DPoP <token>`, whatever the header says now.
    */
   const challengeOf = (event: ProxyEvent, claims?: KeycloakClaims): Challenge => {
-    const bound = typeof claims?.cnf === "object" && claims.cnf !== null && typeof (claims.cnf as { jkt?: unknown }).jkt === "string";
+    const bound = claims !== undefined && dpopThumbprint(claims.cnf) !== undefined;
     return bound || /^dpop /i.test(headerOf(event, "authorization") ?? "") ? dpopChallenge : realm;
   };
   const strictRoutes = routes.routes.filter((route) => route.introspect === true);
